@@ -1,0 +1,89 @@
+using CloudHypervisor.Arch.X86;
+
+namespace CloudHypervisor.Arch.Acpi;
+
+/// <summary>The DSDT's AML: PCI host bridges, motherboard resources, COM1, S5, power button and GED.</summary>
+public static class Dsdt
+{
+    public static byte[] Build(AcpiPlatform platform)
+    {
+        var aml = new Aml();
+        for (var segment = 0; segment < platform.PciSegments; segment++)
+        {
+            AddPciSegment(aml, platform, segment);
+        }
+
+        aml.Device(@"\_SB_.MBRD", d =>
+        {
+            d.Name("_HID", v => v.EisaId("PNP0C02"));
+            d.Name("_UID", v => v.Integer(0));
+            var crs = new ResourceTemplate();
+            for (var segment = 0; segment < platform.PciSegments; segment++)
+            {
+                crs.Memory32Fixed(MmconfigBase(segment), (uint)Layout.PciMmconfigSegmentSize);
+            }
+
+            d.Name("_CRS", v => v.Buffer(crs.ToArray()));
+        });
+
+        if (platform.SerialPresent)
+        {
+            aml.Device(@"\_SB_.COM1", d =>
+            {
+                d.Name("_HID", v => v.EisaId("PNP0501"));
+                d.Name("_UID", v => v.Integer(0));
+                d.Name("_DDN", v => v.String("COM1"));
+                d.Name("_CRS", v => v.Buffer(new ResourceTemplate().Interrupt(4).Io(0x3F8, 0x3F8, 0, 8).ToArray()));
+            });
+        }
+
+        aml.Name("_S5_", v => v.Package(p => p.Integer(5), p => p.Integer(5), p => p.Integer(0), p => p.Integer(0)));
+        aml.Device(@"\_SB_.PWRB", d =>
+        {
+            d.Name("_HID", v => v.EisaId("PNP0C0C"));
+            d.Name("_UID", v => v.Integer(0));
+        });
+
+        aml.Device(@"\_SB_.GED_", d =>
+        {
+            d.Name("_HID", v => v.String("ACPI0013"));
+            d.Name("_UID", v => v.Integer(0));
+            d.Name("_CRS", v => v.Buffer(new ResourceTemplate().Interrupt(platform.GedIrq).ToArray()));
+            d.Method("_EVT", 1, m => m.Notify(@"\_SB_.PWRB", 0x80));
+        });
+
+        return aml.ToArray();
+    }
+
+    private static uint MmconfigBase(int segment) =>
+        (uint)(Layout.PciMmconfigStart + ((ulong)segment * Layout.PciMmconfigSegmentSize));
+
+    private static void AddPciSegment(Aml aml, AcpiPlatform platform, int segment)
+    {
+        aml.Device($@"\_SB_.PC{segment:X2}", d =>
+        {
+            d.Name("_HID", v => v.EisaId("PNP0A08"));
+            d.Name("_CID", v => v.EisaId("PNP0A03"));
+            d.Name("_ADR", v => v.Integer(0));
+            d.Name("_SEG", v => v.Integer((ulong)segment));
+            d.Name("_UID", v => v.Integer((ulong)segment));
+            d.Name("_CCA", v => v.Integer(1));
+            d.Name("SUPP", v => v.Integer(0));
+            var crs = new ResourceTemplate().WordBusNumber(0, 0);
+            if (segment == 0)
+            {
+                crs.Io(0xCF8, 0xCF8, 1, 8);
+            }
+
+            crs.Memory32Fixed(MmconfigBase(segment), (uint)Layout.PciMmconfigSegmentSize);
+            crs.DWordMemory((uint)platform.Mmio32Start, (uint)platform.Mmio32End);
+            crs.QWordMemory(platform.Mmio64Start, platform.Mmio64End);
+            if (segment == 0)
+            {
+                crs.WordIo(0x0000, 0x0CF7).WordIo(0x0D00, 0xFFFF);
+            }
+
+            d.Name("_CRS", v => v.Buffer(crs.ToArray()));
+        });
+    }
+}

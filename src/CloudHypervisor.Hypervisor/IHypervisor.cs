@@ -1,0 +1,85 @@
+namespace CloudHypervisor.Hypervisor;
+
+/// <summary>A hypervisor backend (KVM; MSHV would be another implementation).</summary>
+public interface IHypervisor : IDisposable
+{
+    string Name { get; }
+
+    IVm CreateVm();
+
+    /// <summary>The CPUID leaves the backend can expose to a guest, before VMM adjustments.</summary>
+    CpuIdEntry[] GetSupportedCpuId();
+
+    /// <summary>The highest vCPU count a VM may have.</summary>
+    int MaxVcpus { get; }
+}
+
+/// <summary>A virtual machine: guest memory slots, interrupt plumbing and vCPUs.</summary>
+public interface IVm : IDisposable
+{
+    void SetUserMemoryRegion(uint slot, ulong guestAddress, ulong size, nint hostAddress, bool readOnly = false);
+
+    /// <summary>x86: the in-kernel LAPIC with the IOAPIC emulated in userspace (24 pins).</summary>
+    void EnableSplitIrqChip(uint ioapicPins);
+
+    void EnableX2ApicApi();
+
+    void SetTssAddress(ulong address);
+
+    void SetIdentityMapAddress(ulong address);
+
+    IVcpu CreateVcpu(int id);
+
+    /// <summary>Injects one MSI (address, data) into the guest.</summary>
+    void SignalMsi(ulong address, uint data);
+
+    void RegisterIrqFd(int eventFd, uint gsi);
+
+    void UnregisterIrqFd(int eventFd, uint gsi);
+
+    void SetMsiRouting(ReadOnlySpan<MsiRoute> routes);
+
+    void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null);
+
+    /// <summary>TSC frequency in kHz, or 0 when unknown.</summary>
+    uint TscKhz { get; }
+}
+
+public readonly record struct MsiRoute(uint Gsi, ulong Address, uint Data);
+
+/// <summary>One virtual CPU. <see cref="Run"/> must be called on the vCPU's own thread.</summary>
+public interface IVcpu : IDisposable
+{
+    int Id { get; }
+
+    VmExit Run();
+
+    /// <summary>Makes the current or next <see cref="Run"/> return <see cref="VmExitReason.Interrupted"/>.</summary>
+    void RequestImmediateExit(bool value);
+
+    StandardRegisters GetRegisters();
+
+    void SetRegisters(in StandardRegisters registers);
+
+    SpecialRegisters GetSpecialRegisters();
+
+    void SetSpecialRegisters(in SpecialRegisters registers);
+
+    void SetFpu(ushort fcw, uint mxcsr);
+
+    void SetMsrs(ReadOnlySpan<MsrEntry> msrs);
+
+    void SetCpuId(ReadOnlySpan<CpuIdEntry> entries);
+
+    /// <summary>The 1 KiB local APIC register page.</summary>
+    byte[] GetLapic();
+
+    void SetLapic(ReadOnlySpan<byte> registers);
+
+    void InjectNmi();
+
+    void EnableHypervSynic();
+
+    /// <summary>A one-line description of the last exit (reason, error codes, RIP) for fatal-error logs.</summary>
+    string DescribeLastExit();
+}

@@ -1,0 +1,166 @@
+using CloudHypervisor.Arch.Loader;
+using CloudHypervisor.Arch.X86;
+using CloudHypervisor.Hypervisor;
+
+namespace CloudHypervisor.Vmm.Cpu;
+
+/// <summary>Creates the boot vCPUs, runs each on its own thread, and pauses, resumes and stops them together.</summary>
+public sealed class CpuManager : IDisposable
+{
+    private readonly List<VcpuThread> vcpus = [];
+    private readonly object gate = new();
+    private readonly Action<VcpuStop> onStopped;
+    private volatile bool stopRequested;
+    private volatile bool pauseRequested;
+    private int pausedCount;
+    private int runningCount;
+
+    public CpuManager(Action<VcpuStop> onStopped)
+    {
+        this.onStopped = onStopped;
+    }
+
+    internal bool StopRequested => stopRequested;
+
+    internal bool PauseRequested => pauseRequested;
+
+    public int Count => vcpus.Count;
+
+    public void CreateBootVcpus(IVm vm, int count, CpuIdEntry[] supportedCpuId, CpuIdOptions cpuId, LoadedKernel kernel, VcpuExitHandler exits)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var vcpu = vm.CreateVcpu(i);
+            vcpu.SetCpuId(CpuIdBuilder.Build(supportedCpuId, cpuId, i));
+            VcpuSetup.Configure(vcpu, kernel);
+            vcpus.Add(new VcpuThread(vcpu, exits, this));
+        }
+    }
+
+    public void Start()
+    {
+        runningCount = vcpus.Count;
+        foreach (var vcpu in vcpus)
+        {
+            vcpu.Start();
+        }
+    }
+
+    /// <summary>Stops every vCPU and returns once each has acknowledged.</summary>
+    public void Pause()
+    {
+        lock (gate)
+        {
+            pauseRequested = true;
+        }
+
+        foreach (var vcpu in vcpus)
+        {
+            vcpu.Kick();
+        }
+
+        lock (gate)
+        {
+            while (pausedCount < runningCount && !stopRequested)
+            {
+                Monitor.Wait(gate);
+            }
+        }
+    }
+
+    public void Resume()
+    {
+        lock (gate)
+        {
+            pauseRequested = false;
+            Monitor.PulseAll(gate);
+        }
+    }
+
+    public void InjectNmi()
+    {
+        foreach (var vcpu in vcpus)
+        {
+            vcpu.Vcpu.InjectNmi();
+        }
+    }
+
+    /// <summary>Asks every vCPU to stop without waiting; safe from a vCPU thread (a device handling a power event).</summary>
+    public void RequestStop()
+    {
+        lock (gate)
+        {
+            stopRequested = true;
+            Monitor.PulseAll(gate);
+        }
+
+        foreach (var vcpu in vcpus)
+        {
+            vcpu.Kick();
+        }
+    }
+
+    /// <summary>Stops and joins every vCPU thread (not from a vCPU thread).</summary>
+    public void Stop()
+    {
+        lock (gate)
+        {
+            stopRequested = true;
+            pauseRequested = false;
+            Monitor.PulseAll(gate);
+        }
+
+        foreach (var vcpu in vcpus)
+        {
+            vcpu.Kick();
+        }
+
+        foreach (var vcpu in vcpus)
+        {
+            if (Thread.CurrentThread.Name != $"vcpu{vcpu.Vcpu.Id}")
+            {
+                vcpu.Join();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        foreach (var vcpu in vcpus)
+        {
+            vcpu.Vcpu.Dispose();
+        }
+
+        vcpus.Clear();
+    }
+
+    internal void WaitWhilePaused()
+    {
+        lock (gate)
+        {
+            pausedCount++;
+            Monitor.PulseAll(gate);
+            while (pauseRequested && !stopRequested)
+            {
+                Monitor.Wait(gate);
+            }
+
+            pausedCount--;
+        }
+    }
+
+    internal void OnVcpuStopped(int id, VcpuStop reason)
+    {
+        lock (gate)
+        {
+            runningCount--;
+            Monitor.PulseAll(gate);
+        }
+
+        if (reason != VcpuStop.Requested)
+        {
+            onStopped(reason);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using CloudHypervisor.Hypervisor;
+using CloudHypervisor.Sys;
+using CloudHypervisor.Sys.Interop;
+using CloudHypervisor.Sys.Logging;
+
+namespace CloudHypervisor.Vmm.Cpu;
+
+/// <summary>Why a vCPU stopped running for good.</summary>
+public enum VcpuStop
+{
+    Requested,
+    GuestShutdown,
+    GuestReset,
+    Error,
+}
+
+/// <summary>One vCPU and the dedicated thread that runs it.</summary>
+public sealed class VcpuThread
+{
+    private readonly IVcpu vcpu;
+    private readonly VcpuExitHandler exits;
+    private readonly CpuManager manager;
+    private Thread? thread;
+    private nuint pthread;
+    private volatile bool started;
+
+    public VcpuThread(IVcpu vcpu, VcpuExitHandler exits, CpuManager manager)
+    {
+        this.vcpu = vcpu;
+        this.exits = exits;
+        this.manager = manager;
+    }
+
+    public IVcpu Vcpu => vcpu;
+
+    public void Start()
+    {
+        thread = new Thread(Run, 256 * 1024) { Name = $"vcpu{vcpu.Id}", IsBackground = true };
+        thread.Start();
+    }
+
+    /// <summary>Knocks the vCPU out of KVM_RUN so it notices a pause or stop request.</summary>
+    public void Kick()
+    {
+        vcpu.RequestImmediateExit(true);
+        if (started)
+        {
+            ThreadKick.Kick(pthread);
+        }
+    }
+
+    public void Join() => thread?.Join();
+
+    private void Run()
+    {
+        pthread = Libc.PthreadSelf();
+        started = true;
+        var stop = VcpuStop.Requested;
+        try
+        {
+            stop = Loop();
+        }
+        catch (Exception e)
+        {
+            Log.Error($"vCPU {vcpu.Id} failed: {string.Join(": ", (e as Sys.Errors.ChainedException)?.Chain() ?? [e.Message])}");
+            stop = VcpuStop.Error;
+        }
+
+        manager.OnVcpuStopped(vcpu.Id, stop);
+    }
+
+    private VcpuStop Loop()
+    {
+        while (true)
+        {
+            if (manager.StopRequested)
+            {
+                return VcpuStop.Requested;
+            }
+
+            if (manager.PauseRequested)
+            {
+                vcpu.RequestImmediateExit(false);
+                manager.WaitWhilePaused();
+                continue;
+            }
+
+            var exit = vcpu.Run();
+            switch (exit.Reason)
+            {
+                case VmExitReason.Io:
+                    exits.HandleIo(exit);
+                    break;
+                case VmExitReason.Mmio:
+                    exits.HandleMmio(exit);
+                    break;
+                case VmExitReason.Interrupted:
+                    vcpu.RequestImmediateExit(false);
+                    break;
+                case VmExitReason.Hlt:
+                case VmExitReason.IoapicEoi:
+                case VmExitReason.Ignored:
+                    break;
+                case VmExitReason.Reset:
+                    return VcpuStop.GuestReset;
+                case VmExitReason.Shutdown:
+                    Log.Error($"vCPU {vcpu.Id} stopped: {vcpu.DescribeLastExit()}; {Registers()}");
+                    return VcpuStop.Error;
+                default:
+                    Log.Error($"vCPU {vcpu.Id} stopped: {vcpu.DescribeLastExit()}; {Registers()}");
+                    return VcpuStop.Error;
+            }
+        }
+    }
+
+    private string Registers()
+    {
+        try
+        {
+            var r = vcpu.GetRegisters();
+            var s = vcpu.GetSpecialRegisters();
+            return $"rip=0x{r.Rip:x} rsp=0x{r.Rsp:x} rflags=0x{r.Rflags:x} rax=0x{r.Rax:x} rbx=0x{r.Rbx:x} rcx=0x{r.Rcx:x} " +
+                $"rdx=0x{r.Rdx:x} rsi=0x{r.Rsi:x} rdi=0x{r.Rdi:x} cr0=0x{s.Cr0:x} cr3=0x{s.Cr3:x} cr4=0x{s.Cr4:x} efer=0x{s.Efer:x} cs=0x{s.Cs.Selector:x}";
+        }
+        catch (HypervisorException e)
+        {
+            return $"registers unavailable: {e.Message}";
+        }
+    }
+}

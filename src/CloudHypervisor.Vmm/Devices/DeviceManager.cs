@@ -1,0 +1,91 @@
+using CloudHypervisor.Arch.X86;
+using CloudHypervisor.Contracts;
+using CloudHypervisor.Devices;
+using CloudHypervisor.Devices.Legacy;
+using CloudHypervisor.Sys.Logging;
+
+namespace CloudHypervisor.Vmm.Devices;
+
+/// <summary>Creates the VM's devices and the port-I/O and MMIO buses they sit on.</summary>
+public sealed class DeviceManager
+{
+    private DeviceManager(Bus ioBus, Bus mmioBus, Serial16550? serial)
+    {
+        IoBus = ioBus;
+        MmioBus = mmioBus;
+        Serial = serial;
+    }
+
+    public Bus IoBus { get; }
+
+    public Bus MmioBus { get; }
+
+    public Serial16550? Serial { get; }
+
+    public static DeviceManager Create(VmConfig config, IVmControl control, ulong ramBelow4G, ulong ramAbove4G, long createdTimestamp)
+    {
+        RejectUnsupported(config);
+        var io = new Bus();
+        var mmio = new Bus();
+
+        Serial16550? serial = null;
+        if (config.Serial.Mode != ConsoleMode.Off)
+        {
+            serial = new Serial16550(ConsoleOutput.Open(config.Serial.Mode, config.Serial.File, "serial"), interrupt: null);
+            io.Insert(serial, 0x3F8, 8);
+        }
+
+        io.Insert(new I8042Device(control), I8042Device.Port, I8042Device.Length);
+        io.Insert(new Cmos(ramBelow4G, ramAbove4G, control), Cmos.Port, Cmos.Length);
+        io.Insert(new AcpiPowerDevice(control), AcpiPowerDevice.Port, AcpiPowerDevice.Length);
+        io.Insert(new PmTimer(), PmTimer.Port, PmTimer.Length);
+        io.Insert(new DebugPort(createdTimestamp), DebugPort.Port, 1);
+        io.Insert(new FirmwareDebugPort(ConsoleOutput.Open(ConsoleMode.Tty, null, "firmware debug")), FirmwareDebugPort.Port, 1);
+
+        if (config.DebugConsole.Mode != ConsoleMode.Off)
+        {
+            var sink = ConsoleOutput.Open(config.DebugConsole.Mode, config.DebugConsole.File, "debug-console");
+            io.Insert(new DebugConsole(sink), config.DebugConsole.Iobase ?? 0xE9, 1);
+        }
+
+        return new DeviceManager(io, mmio, serial);
+    }
+
+    /// <summary>
+    /// Devices the VMM cannot build yet fail VM creation with a clear error. The virtio console and
+    /// rng are present in every default configuration, so those two only warn.
+    /// </summary>
+    private static void RejectUnsupported(VmConfig config)
+    {
+        if (config.Console.Mode != ConsoleMode.Off)
+        {
+            Log.Warn("not supported yet: virtio-console; the guest gets no hvc0 (use --serial for output)");
+        }
+
+        Log.Info("not supported yet: virtio-rng; no entropy device is created");
+
+        var unsupported =
+            config.Disks is { Count: > 0 } ? "virtio-block (--disk)" :
+            config.Net is { Count: > 0 } ? "virtio-net (--net)" :
+            config.Fs is { Count: > 0 } ? "virtio-fs (--fs)" :
+            config.Pmem is { Count: > 0 } ? "virtio-pmem (--pmem)" :
+            config.Devices is { Count: > 0 } ? "VFIO devices (--device)" :
+            config.UserDevices is { Count: > 0 } ? "vfio-user devices (--user-device)" :
+            config.Vdpa is { Count: > 0 } ? "vDPA devices (--vdpa)" :
+            config.GenericVhostUser is { Count: > 0 } ? "generic vhost-user devices (--generic-vhost-user)" :
+            config.Vsock is not null ? "virtio-vsock (--vsock)" :
+            config.Balloon is not null ? "virtio-balloon (--balloon)" :
+            config.Watchdog ? "virtio-watchdog (--watchdog)" :
+            config.Pvpanic ? "pvpanic (--pvpanic)" :
+            config.Rtc is not null ? "virtio-rtc (--rtc)" :
+            config.Tpm is not null ? "TPM (--tpm)" :
+            config.Numa is { Count: > 0 } ? "NUMA (--numa)" :
+            config.Iommu ? "virtio-iommu" :
+            config.Platform is { NumPciSegments: > 1 } ? "multiple PCI segments" :
+            null;
+        if (unsupported is not null)
+        {
+            throw new VmmException("Error creating devices", VmmException.NotSupportedYet(unsupported));
+        }
+    }
+}
