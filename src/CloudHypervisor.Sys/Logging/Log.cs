@@ -43,6 +43,9 @@ public static class Log
     public static void Debug(string message, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         Write(LogLevel.Debug, message, file, line);
 
+    public static void Trace(string message, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
+        Write(LogLevel.Trace, message, file, line);
+
     private static void Write(LogLevel level, string message, string file, int line)
     {
         if (Sink.IsEnabled(level))
