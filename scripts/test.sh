@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 step() { echo "== $*"; "$@" || { echo "test: step failed: $*" >&2; echo "0 passed, 1 failed"; exit 1; }; }
 
+# Missing KVM fails the KVM tests instead of skipping them: CI has /dev/kvm.
+export CH_TEST_REQUIRE_KVM=${CH_TEST_REQUIRE_KVM:-1}
+
 step scripts/install-deps.sh
 step scripts/build-guests.sh
 step scripts/fetch-kernel.sh
@@ -18,10 +21,14 @@ dotnet test CloudHypervisor.sln -c Release --no-build -nologo \
   --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
-# Sum the per-assembly "Failed: a, Passed: b, Skipped: c" lines.
-read -r passed failed skipped < <(grep -E "^\s*(Passed|Failed)!\s+-\s+Failed:" "$log" | awk -F'[:,]' '
-  { failed += $2; passed += $4; skipped += $6 }
-  END { printf "%d %d %d\n", passed, failed, skipped }')
+# Sum the per-assembly summaries ("Total tests: N" followed by "Passed: N", "Failed: N", "Skipped: N").
+read -r passed failed skipped < <(awk '
+  /^Total tests:/ { counting = 1; next }
+  counting && /^[[:space:]]+Passed: [0-9]+$/ { passed += $2; next }
+  counting && /^[[:space:]]+Failed: [0-9]+$/ { failed += $2; next }
+  counting && /^[[:space:]]+Skipped: [0-9]+$/ { skipped += $2; next }
+  { counting = 0 }
+  END { printf "%d %d %d\n", passed, failed, skipped }' "$log")
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then failed=1; fi
 echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"

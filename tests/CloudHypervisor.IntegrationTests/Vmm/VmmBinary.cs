@@ -22,27 +22,3 @@ internal static class VmmBinary
     public static Task<ProcessResult> BootAsync(string guest, string cmdline, params string[] extra) =>
         RunAsync(["--kernel", GuestImages.PathOf(guest), "--cmdline", cmdline, "--serial", "tty", "--console", "off", .. extra]);
 }
-
-/// <summary>A fact that needs /dev/kvm: skipped with the reason shown when it is absent.</summary>
-public sealed class KvmFactAttribute : FactAttribute
-{
-    public KvmFactAttribute()
-    {
-        if (!File.Exists("/dev/kvm"))
-        {
-            Skip = "/dev/kvm is not present on this machine";
-        }
-    }
-}
-
-/// <summary>A theory that needs /dev/kvm.</summary>
-public sealed class KvmTheoryAttribute : TheoryAttribute
-{
-    public KvmTheoryAttribute()
-    {
-        if (!File.Exists("/dev/kvm"))
-        {
-            Skip = "/dev/kvm is not present on this machine";
-        }
-    }
-}

@@ -1,0 +1,168 @@
+/* Guest kit runtime: the small API every guest is written against. */
+#ifndef GUEST_RUNTIME_H
+#define GUEST_RUNTIME_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layout.h"
+
+/* ---- the guest ---- */
+
+/* Each guest defines this; the runtime shuts the VM down when it returns. */
+void guest_main(void);
+
+/* ---- CPU and port I/O ---- */
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+/* A pointer to a guest-physical address (identity mapped). The empty asm hides
+ * the constant from gcc, which otherwise flags small constant addresses. */
+static inline void *phys(uint64_t addr)
+{
+    __asm__("" : "+r"(addr));
+    return (void *)addr;
+}
+
+static inline uint8_t mmio_read8(uint64_t a) { return *(volatile uint8_t *)phys(a); }
+static inline uint32_t mmio_read32(uint64_t a) { return *(volatile uint32_t *)phys(a); }
+static inline void mmio_write8(uint64_t a, uint8_t v) { *(volatile uint8_t *)phys(a) = v; }
+static inline void mmio_write16(uint64_t a, uint16_t v) { *(volatile uint16_t *)phys(a) = v; }
+static inline void mmio_write32(uint64_t a, uint32_t v) { *(volatile uint32_t *)phys(a) = v; }
+
+__attribute__((noreturn)) void halt_forever(void);
+
+/* GDT/TSS/IDT. Called by the runtime before guest_main. */
+void cpu_init(void);
+
+/* Runs fn(arg) in ring 3 with IOPL=3 (port I/O allowed) and interrupts off,
+ * returning fn's result. Ring-3 code runs natively even where the hypervisor
+ * emulates ring 0, so heavy loops belong here. */
+uint64_t user_call(uint64_t (*fn)(uint64_t), uint64_t arg);
+
+/* Remaps and masks the 8259 PICs (so nothing arrives on exception vectors). */
+void pic_mask_all(void);
+
+/* Interrupts counted by the default handler for vectors >= 32. */
+extern volatile uint64_t interrupt_count;
+
+/* ---- boot information ---- */
+
+extern uint32_t boot_protocol;            /* BOOT_PVH / BOOT_LINUX32 / BOOT_LINUX64 */
+extern uint32_t boot_info;                /* hvm_start_info or boot_params address */
+extern uint32_t boot_via_realmode_setup;  /* 1 when bzimage/setup.S ran first */
+
+const char *boot_protocol_name(void);     /* "pvh" or "linux" */
+const char *boot_entry_name(void);        /* "pvh32", "linux32" or "linux64" */
+const char *boot_cmdline(void);           /* never NULL */
+uint64_t boot_rsdp_hint(void);            /* 0 when the loader gave none */
+
+struct mem_region {
+    uint64_t base;
+    uint64_t size;
+    uint32_t type;
+};
+#define MEM_TYPE_RAM 1
+
+/* Fills up to max regions; returns the number the loader reported. */
+int boot_memmap(struct mem_region *out, int max);
+
+/* "key=value" lookup on the command line; value in decimal or 0x-hex. */
+bool cmdline_get_u64(const char *key, uint64_t *value);
+bool cmdline_has_word(const char *word);
+
+/* ---- console (16550 at 0x3f8, transmit-only) ---- */
+
+void serial_putc(char c);
+void serial_write(const char *s);
+/* %s %c %d %i %u %x %p %%, flag 0, width, .precision (strings), length l/ll/z. */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kvprintf(const char *fmt, va_list ap);
+
+/* ---- strings ---- */
+
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strncmp(const char *a, const char *b, size_t n);
+
+/* ---- ACPI ---- */
+
+struct acpi_header {
+    char signature[4];
+    uint32_t length;
+    uint8_t revision;
+    uint8_t checksum;
+    char oem_id[6];
+    char oem_table_id[8];
+    uint32_t oem_revision;
+    uint32_t creator_id;
+    uint32_t creator_revision;
+} __attribute__((packed));
+
+struct acpi_rsdp {
+    char signature[8];
+    uint8_t checksum;
+    char oem_id[6];
+    uint8_t revision;
+    uint32_t rsdt_address;
+    uint32_t length;
+    uint64_t xsdt_address;
+    uint8_t extended_checksum;
+    uint8_t reserved[3];
+} __attribute__((packed));
+
+struct acpi_gas {
+    uint8_t space_id;   /* 0 SystemMemory, 1 SystemIO */
+    uint8_t bit_width;
+    uint8_t bit_offset;
+    uint8_t access_size;
+    uint64_t address;
+} __attribute__((packed));
+
+#define ACPI_SPACE_MEMORY 0
+#define ACPI_SPACE_IO     1
+
+bool acpi_checksum_ok(const void *p, size_t len);
+const struct acpi_rsdp *acpi_find_rsdp(void);          /* NULL if none */
+/* XSDT, or RSDT when there is no XSDT; NULL if none. */
+const struct acpi_header *acpi_root_table(void);
+int acpi_table_count(void);
+const struct acpi_header *acpi_table_at(int index);
+/* A table by signature; "DSDT" is found through the FADT. */
+const struct acpi_header *acpi_find_table(const char *signature);
+/* SLP_TYPa of \_S5 from the DSDT, or -1. */
+int acpi_s5_sleep_type(void);
+
+/* Shuts the VM down through the FADT; prints "shutdown failed: ..." otherwise. */
+__attribute__((noreturn)) void acpi_shutdown(void);
+
+#endif

@@ -1,0 +1,25 @@
+namespace CloudHypervisor.IntegrationTests.Infrastructure;
+
+/// <summary>Paths of the guest kit images (test_data/guests, built into build/guests).</summary>
+public static class GuestImages
+{
+    public const string Hello = "hello";
+    public const string Acpi = "acpi";
+    public const string Pci = "pci";
+    public const string Halt = "halt";
+    public const string IoBench = "iobench";
+    public const string HelloBzImage = "hello-bzimage";
+
+    /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
+    public const string KvmPortIo = "kvm-portio";
+
+    /// <summary>The image's path; throws when it has not been built.</summary>
+    public static string PathOf(string name)
+    {
+        var path = Path.Combine(RepoPaths.Guests, name);
+        if (!File.Exists(path))
+            throw new FileNotFoundException(
+                $"Guest image '{name}' not found at {path}: run scripts/build-guests.sh", path);
+        return path;
+    }
+}
