@@ -10,7 +10,7 @@ scripts/publish.sh
 
 build/bin/cloud-hypervisor --version
 exec build/bin/cloud-hypervisor \
-  --kernel build/guests/hello.elf \
+  --kernel build/guests/hello \
   --cmdline "demo from cloud-hypervisor-cs" \
   --cpus boot=1 --memory size=128M \
   --serial tty --console off
