@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CloudHypervisor.Sys;
 using CloudHypervisor.Sys.Errors;

@@ -19,7 +19,7 @@ public sealed class NullSink : IByteSink
 }
 
 /// <summary>Unbuffered writes to a file descriptor (stdout, a file, a pty).</summary>
-public sealed class FdSink : IByteSink
+public sealed class FdSink : IByteSink, IDisposable
 {
     private readonly SafeFd fd;
 
@@ -29,4 +29,6 @@ public sealed class FdSink : IByteSink
     }
 
     public void Write(ReadOnlySpan<byte> data) => Libc.WriteAll(fd.Fd, data);
+
+    public void Dispose() => fd.Dispose();
 }

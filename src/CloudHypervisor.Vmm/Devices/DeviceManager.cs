@@ -7,10 +7,13 @@ using CloudHypervisor.Sys.Logging;
 namespace CloudHypervisor.Vmm.Devices;
 
 /// <summary>Creates the VM's devices and the port-I/O and MMIO buses they sit on.</summary>
-public sealed class DeviceManager
+public sealed class DeviceManager : IDisposable
 {
-    private DeviceManager(Bus ioBus, Bus mmioBus, Serial16550? serial)
+    private readonly List<IDisposable> owned;
+
+    private DeviceManager(Bus ioBus, Bus mmioBus, Serial16550? serial, List<IDisposable> owned)
     {
+        this.owned = owned;
         IoBus = ioBus;
         MmioBus = mmioBus;
         Serial = serial;
@@ -27,11 +30,48 @@ public sealed class DeviceManager
         RejectUnsupported(config);
         var io = new Bus();
         var mmio = new Bus();
+        var owned = new List<IDisposable>();
+        try
+        {
+            var serial = AddDevices(config, control, ramBelow4G, ramAbove4G, createdTimestamp, io, owned);
+            return new DeviceManager(io, mmio, serial, owned);
+        }
+        catch
+        {
+            owned.ForEach(d => d.Dispose());
+            throw;
+        }
+    }
+
+    /// <summary>Closes the console files and descriptors the devices write to.</summary>
+    public void Dispose()
+    {
+        foreach (var resource in owned)
+        {
+            resource.Dispose();
+        }
+
+        owned.Clear();
+    }
+
+    private static Serial16550? AddDevices(
+        VmConfig config, IVmControl control, ulong ramBelow4G, ulong ramAbove4G, long createdTimestamp, Bus io, List<IDisposable> owned)
+    {
+        IByteSink Open(ConsoleMode mode, string? file, string option)
+        {
+            var sink = ConsoleOutput.Open(mode, file, option);
+            if (sink is IDisposable disposable)
+            {
+                owned.Add(disposable);
+            }
+
+            return sink;
+        }
 
         Serial16550? serial = null;
         if (config.Serial.Mode != ConsoleMode.Off)
         {
-            serial = new Serial16550(ConsoleOutput.Open(config.Serial.Mode, config.Serial.File, "serial"), interrupt: null);
+            serial = new Serial16550(Open(config.Serial.Mode, config.Serial.File, "serial"), interrupt: null);
             io.Insert(serial, 0x3F8, 8);
         }
 
@@ -40,15 +80,15 @@ public sealed class DeviceManager
         io.Insert(new AcpiPowerDevice(control), AcpiPowerDevice.Port, AcpiPowerDevice.Length);
         io.Insert(new PmTimer(), PmTimer.Port, PmTimer.Length);
         io.Insert(new DebugPort(createdTimestamp), DebugPort.Port, 1);
-        io.Insert(new FirmwareDebugPort(ConsoleOutput.Open(ConsoleMode.Tty, null, "firmware debug")), FirmwareDebugPort.Port, 1);
+        io.Insert(new FirmwareDebugPort(Open(ConsoleMode.Tty, null, "firmware debug")), FirmwareDebugPort.Port, 1);
 
         if (config.DebugConsole.Mode != ConsoleMode.Off)
         {
-            var sink = ConsoleOutput.Open(config.DebugConsole.Mode, config.DebugConsole.File, "debug-console");
+            var sink = Open(config.DebugConsole.Mode, config.DebugConsole.File, "debug-console");
             io.Insert(new DebugConsole(sink), config.DebugConsole.Iobase ?? 0xE9, 1);
         }
 
-        return new DeviceManager(io, mmio, serial);
+        return serial;
     }
 
     /// <summary>

@@ -120,6 +120,7 @@ public sealed class Vm : IVmControl, IDisposable
     public void Dispose()
     {
         cpus.Dispose();
+        Devices?.Dispose();
         memory?.Dispose();
         vm.Dispose();
     }
