@@ -91,7 +91,8 @@ public static class ValidationErrors
 
     public static InvalidConfigException LandlockPathDoesNotExist(string path) => new($"Path {RustDebug.Quote(path)} provided in landlock-rules does not exist");
 
-    public static InvalidConfigException InvalidLandlockAccess(string access) => new($"Invalid value: {access}");
+    // Upstream's wording, typo included; the rejected value is not part of the message.
+    public static InvalidConfigException InvalidLandlockAccess() => new("access provided in landlock-rules in invalid");
 
     public static InvalidConfigException InvalidSerialLength(int length) => new($"Block device serial length ({length}) exceeds maximum allowed length ({BlockSerialMaxLength})");
 

@@ -179,7 +179,7 @@ public static class VmConfigValidator
 
             if (rule.Access is not ("r" or "w" or "rw"))
             {
-                throw ValidationErrors.InvalidLandlockAccess(rule.Access);
+                throw ValidationErrors.InvalidLandlockAccess();
             }
         }
     }

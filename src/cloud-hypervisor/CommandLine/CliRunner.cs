@@ -46,7 +46,7 @@ internal static class CliRunner
         }
         catch (ChainedException error)
         {
-            Log.Error($"Fatal error: {ErrorReport.DebugSummary(error)}");
+            Log.Error($"Fatal error: {ErrorReport.OneLine(error)}");
             Console.Error.Write(ErrorReport.Render(error));
             return 1;
         }

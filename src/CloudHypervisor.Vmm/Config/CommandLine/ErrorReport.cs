@@ -30,17 +30,18 @@ public static class ErrorReport
         return text.ToString();
     }
 
-    /// <summary>A Rust-Debug-like one-liner of the chain for the "Fatal error:" log record.</summary>
-    public static string DebugSummary(Exception error)
+    /// <summary>
+    /// The whole cause chain on one line ("Error parsing config: Error parsing --cpus: Unable to convert
+    /// abc for boot") for the "Fatal error:" log record, where upstream prints its Rust Debug form.
+    /// </summary>
+    public static string OneLine(Exception error)
     {
         var text = new StringBuilder();
-        int depth = 0;
-        for (Exception? e = error; e is not null; e = e.InnerException, depth++)
+        for (Exception? e = error; e is not null; e = e.InnerException)
         {
-            text.Append(e.InnerException is null ? RustDebug.Quote(e.Message) : e.GetType().Name.Replace("Exception", string.Empty, StringComparison.Ordinal) + "(");
+            text.Append(text.Length > 0 ? ": " : string.Empty).Append(e.Message);
         }
 
-        text.Append(')', Math.Max(0, depth - 1));
         return text.ToString();
     }
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using CloudHypervisor.Vmm.Config.OptionParsing;
 
 namespace CloudHypervisor.Vmm.Config.Options;
@@ -35,10 +34,14 @@ public static class NetAddresses
     }
 
     /// <summary>A random locally administered unicast address starting with 0x2e.</summary>
+    /// <remarks>
+    /// Not RandomNumberGenerator: it needs OpenSSL, which the static binary cannot load (it crashed).
+    /// A MAC address needs no cryptographic randomness.
+    /// </remarks>
     public static string RandomMac()
     {
         Span<byte> bytes = stackalloc byte[6];
-        RandomNumberGenerator.Fill(bytes);
+        Random.Shared.NextBytes(bytes);
         bytes[0] = 0x2e;
         return Format(bytes);
     }
