@@ -55,13 +55,19 @@ public sealed class ClassEmitter(CSharpTypes types)
     {
         var where = $"{schema.Name}.{property.WireName}";
         var typeName = types.Name(property.Type);
-        var defaultValue = property.Default;
-        var hasDefault = defaultValue is not null;
+        var hasDefault = property.HasDefault;
         var nullable = !property.Required && !hasDefault;
 
         code.Summary(property.Description);
         code.Line($"[JsonPropertyName({Naming.StringLiteral(property.WireName)})]");
-        switch (property.Omit)
+        if (property.CargoFeature is not null)
+        {
+            // Upstream's default build lacks the field: an input value is an ignored unknown field.
+            code.Line($"// Only in upstream builds with the \"{property.CargoFeature}\" cargo feature.");
+            code.Line("[JsonIgnore]");
+        }
+
+        switch (property.CargoFeature is null ? property.Omit : OmitRule.Never)
         {
             case OmitRule.WhenNull when !nullable:
                 throw new ContractGenException($"{where}: omitted when null, but it can never be null");
@@ -90,9 +96,13 @@ public sealed class ClassEmitter(CSharpTypes types)
         {
             code.Line($"public required {typeName} {name} {{ get; set; }}");
         }
+        else if (property.DefaultFactory is { } factory)
+        {
+            code.Line($"public {typeName} {name} {{ get; set; }} = global::{factory}();");
+        }
         else if (hasDefault)
         {
-            code.Line($"public {typeName} {name} {{ get; set; }} = {types.Initializer(property.Type, defaultValue, where)};");
+            code.Line($"public {typeName} {name} {{ get; set; }} = {types.Initializer(property.Type, property.Default, where)};");
         }
         else
         {

@@ -12,6 +12,14 @@ public enum OmitRule
 }
 
 /// <summary>One property of an object schema, in wire order.</summary>
+/// <param name="DefaultFactory">
+/// A static C# method (x-ch-default-factory) whose result is the default, for defaults that are
+/// not constants (a random MAC address).
+/// </param>
+/// <param name="CargoFeature">
+/// The upstream cargo feature (x-ch-cargo-feature) without which upstream's build has no such
+/// field: the default build neither reads nor writes it, so the property is ignored both ways.
+/// </param>
 public sealed record Property(
     string WireName,
     TypeRef Type,
@@ -20,4 +28,9 @@ public sealed record Property(
     string? Description,
     OmitRule Omit,
     string? AliasOf,
-    bool IsFileDescriptor);
+    bool IsFileDescriptor,
+    string? DefaultFactory = null,
+    string? CargoFeature = null)
+{
+    public bool HasDefault => Default is not null || DefaultFactory is not null;
+}

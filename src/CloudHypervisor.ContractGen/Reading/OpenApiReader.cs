@@ -116,7 +116,19 @@ public static class OpenApiReader
         {
             throw new ContractGenException($"{where}: a null default is the same as no default; remove it");
         }
-        var nullable = !required && !hasDefault;
+        var factory = node.String("x-ch-default-factory");
+        if (factory is not null && hasDefault)
+        {
+            throw new ContractGenException($"{where}: x-ch-default-factory and a default value exclude each other");
+        }
+
+        var cargoFeature = node.String("x-ch-cargo-feature");
+        if (cargoFeature is not null && (required || node.ContainsKey("x-ch-skip-serializing-if")))
+        {
+            throw new ContractGenException($"{where}: a field of a cargo feature can be neither required nor conditionally written");
+        }
+
+        var nullable = !required && !hasDefault && factory is null;
         var omit = node.String("x-ch-skip-serializing-if") switch
         {
             null => skipNone && nullable ? OmitRule.WhenNull : OmitRule.Never,
@@ -127,7 +139,7 @@ public static class OpenApiReader
         };
 
         return new Property(wireName, type, required, defaultValue, node.String("description"), omit,
-            node.String("x-ch-alias-of"), node.Flag("x-ch-fd"));
+            node.String("x-ch-alias-of"), node.Flag("x-ch-fd"), factory, cargoFeature);
     }
 
     private static TypeRef ReadType(YamlMap node, string where)
