@@ -17,8 +17,14 @@ public interface IVmControl
     void RequestReset();
 }
 
-/// <summary>An edge-triggered interrupt line into the guest.</summary>
+/// <summary>A device's interrupt line into the guest's interrupt controller.</summary>
 public interface IInterruptLine
 {
+    /// <summary>One interrupt now: an edge, or a pulse of a level-triggered line.</summary>
     void Trigger();
+
+    /// <summary>Holds a level-triggered line high until <see cref="Deassert"/>; on an edge-triggered pin, a rising edge.</summary>
+    void Assert();
+
+    void Deassert();
 }

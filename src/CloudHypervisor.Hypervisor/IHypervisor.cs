@@ -30,14 +30,20 @@ public interface IVm : IDisposable
 
     IVcpu CreateVcpu(int id);
 
-    /// <summary>Injects one MSI (address, data) into the guest.</summary>
-    void SignalMsi(ulong address, uint data);
+    /// <summary>Injects one message-signalled interrupt into the guest, now.</summary>
+    void SignalMsi(MsiMessage message);
 
+    /// <summary>
+    /// Replaces the whole GSI routing table with <paramref name="routes"/>. Irqfds fire through it,
+    /// and on x86 with the split irqchip the routes of GSIs below the IOAPIC pin count also tell the
+    /// in-kernel LAPIC which level-triggered vectors need an <see cref="VmExitReason.IoapicEoi"/> exit.
+    /// </summary>
+    void SetGsiRouting(ReadOnlySpan<MsiRoute> routes);
+
+    /// <summary>Makes every write to <paramref name="eventFd"/> raise <paramref name="gsi"/> through its route.</summary>
     void RegisterIrqFd(int eventFd, uint gsi);
 
     void UnregisterIrqFd(int eventFd, uint gsi);
-
-    void SetMsiRouting(ReadOnlySpan<MsiRoute> routes);
 
     void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null);
 
@@ -45,7 +51,11 @@ public interface IVm : IDisposable
     uint TscKhz { get; }
 }
 
-public readonly record struct MsiRoute(uint Gsi, ulong Address, uint Data);
+/// <summary>An MSI as the interrupt controller sees it: the address and data words a device writes.</summary>
+public readonly record struct MsiMessage(ulong Address, uint Data);
+
+/// <summary>One entry of the GSI routing table: GSI <see cref="Gsi"/> delivers <see cref="Message"/>.</summary>
+public readonly record struct MsiRoute(uint Gsi, MsiMessage Message);
 
 /// <summary>One virtual CPU. <see cref="Run"/> must be called on the vCPU's own thread.</summary>
 public interface IVcpu : IDisposable

@@ -7,9 +7,7 @@ namespace CloudHypervisor.Hypervisor.Kvm;
 
 internal sealed class KvmVm : IVm
 {
-    private const uint IrqRoutingMsi = 2;
     private const uint IoEventFdFlagDataMatch = 1, IoEventFdFlagPio = 2;
-    private const uint IrqFdFlagDeassign = 1;
     private readonly KvmHypervisor hypervisor;
     private readonly SafeFd vm;
 
@@ -56,9 +54,10 @@ internal sealed class KvmVm : IVm
         return new KvmVcpu(id, fd, hypervisor.VcpuMmapSize);
     }
 
-    public unsafe void SignalMsi(ulong address, uint data)
+    public unsafe void SignalMsi(MsiMessage message)
     {
-        var msi = new KvmMsi { AddressLo = (uint)address, AddressHi = (uint)(address >> 32), Data = data };
+        var msi = new KvmMsi { AddressLo = (uint)message.Address, AddressHi = (uint)(message.Address >> 32), Data = message.Data };
+        // 0 means no vCPU accepted it (e.g. no APIC matches the destination): not an error.
         Check(Libc.Ioctl(vm.Fd, KvmIoctls.SignalMsi, &msi), "KVM_SIGNAL_MSI");
     }
 
@@ -70,27 +69,31 @@ internal sealed class KvmVm : IVm
 
     public unsafe void UnregisterIrqFd(int eventFd, uint gsi)
     {
-        var irqfd = new KvmIrqFd { Fd = (uint)eventFd, Gsi = gsi, Flags = IrqFdFlagDeassign };
+        var irqfd = new KvmIrqFd { Fd = (uint)eventFd, Gsi = gsi, Flags = KvmIrq.IrqFdDeassign };
         Check(Libc.Ioctl(vm.Fd, KvmIoctls.IrqFd, &irqfd), "KVM_IRQFD");
     }
 
-    public unsafe void SetMsiRouting(ReadOnlySpan<MsiRoute> routes)
+    public unsafe void SetGsiRouting(ReadOnlySpan<MsiRoute> routes)
     {
-        var size = sizeof(KvmMsrsHeader) + (routes.Length * sizeof(KvmIrqRoutingEntry));
-        var buffer = stackalloc byte[size];
-        new Span<byte>(buffer, size).Clear();
-        ((KvmMsrsHeader*)buffer)->Nmsrs = (uint)routes.Length;
-        var entries = (KvmIrqRoutingEntry*)(buffer + sizeof(KvmMsrsHeader));
-        for (var i = 0; i < routes.Length; i++)
+        // A table rewrite happens when the guest programs an interrupt source, not per interrupt.
+        var size = sizeof(KvmIrqRoutingHeader) + (routes.Length * sizeof(KvmIrqRoutingEntry));
+        var buffer = new byte[size];
+        fixed (byte* start = buffer)
         {
-            entries[i].Gsi = routes[i].Gsi;
-            entries[i].Type = IrqRoutingMsi;
-            entries[i].AddressLo = (uint)routes[i].Address;
-            entries[i].AddressHi = (uint)(routes[i].Address >> 32);
-            entries[i].Data = routes[i].Data;
-        }
+            ((KvmIrqRoutingHeader*)start)->Nr = (uint)routes.Length;
+            var entries = (KvmIrqRoutingEntry*)(start + sizeof(KvmIrqRoutingHeader));
+            for (var i = 0; i < routes.Length; i++)
+            {
+                var message = routes[i].Message;
+                entries[i].Gsi = routes[i].Gsi;
+                entries[i].Type = KvmIrq.RoutingMsi;
+                entries[i].AddressLo = (uint)message.Address;
+                entries[i].AddressHi = (uint)(message.Address >> 32);
+                entries[i].Data = message.Data;
+            }
 
-        Check(Libc.Ioctl(vm.Fd, KvmIoctls.SetGsiRouting, buffer), "KVM_SET_GSI_ROUTING");
+            Check(Libc.Ioctl(vm.Fd, KvmIoctls.SetGsiRouting, start), "KVM_SET_GSI_ROUTING");
+        }
     }
 
     public unsafe void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length, ulong? dataMatch)

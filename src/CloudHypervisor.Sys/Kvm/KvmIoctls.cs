@@ -17,7 +17,7 @@ public static unsafe class KvmIoctls
     public static readonly ulong SetTssAddr = Io(KvmIo, 0x47);
     public static readonly ulong SetIdentityMapAddr = Iow(KvmIo, 0x48, sizeof(ulong));
     public static readonly ulong IrqLine = Iow(KvmIo, 0x61, 8);
-    public static readonly ulong SetGsiRouting = Iow(KvmIo, 0x6A, 8);
+    public static readonly ulong SetGsiRouting = Iow(KvmIo, 0x6A, (uint)sizeof(KvmIrqRoutingHeader));
     public static readonly ulong IrqFd = Iow(KvmIo, 0x76, (uint)sizeof(KvmIrqFd));
     public static readonly ulong IoEventFd = Iow(KvmIo, 0x79, (uint)sizeof(KvmIoEventFd));
     public static readonly ulong Run = Io(KvmIo, 0x80);
@@ -46,6 +46,15 @@ public static class KvmCap
     public const uint Irqchip = 0, UserMemory = 3, SetTssAddr = 4, ExtCpuid = 7, NrVcpus = 9, IrqRouting = 25,
         IrqFd = 32, IoEventFd = 36, SetIdentityMapAddr = 37, GetTscKhz = 61, MaxVcpus = 66, TscDeadlineTimer = 72,
         SignalMsi = 77, SplitIrqchip = 121, HypervSynic = 123, X2ApicApi = 129, ImmediateExit = 136;
+}
+
+/// <summary>Flags and types of the interrupt-routing ioctls.</summary>
+public static class KvmIrq
+{
+    public const uint RoutingIrqchip = 1, RoutingMsi = 2;
+
+    /// <summary>KVM_IRQFD flags.</summary>
+    public const uint IrqFdDeassign = 1, IrqFdResample = 2;
 }
 
 /// <summary>KVM_EXIT_* reasons.</summary>

@@ -129,6 +129,14 @@ public unsafe struct KvmMsi
     public fixed byte Pad[12];
 }
 
+/// <summary>Header of struct kvm_irq_routing; entries follow.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct KvmIrqRoutingHeader
+{
+    public uint Nr;
+    public uint Flags;
+}
+
 /// <summary>struct kvm_irq_routing_entry with the MSI member of its union.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct KvmIrqRoutingEntry
@@ -176,6 +184,9 @@ public struct KvmRun
     [FieldOffset(64)] public ulong InternalData3;
 
     [FieldOffset(32)] public uint SystemEventType;
+
+    // KVM_EXIT_IOAPIC_EOI
+    [FieldOffset(32)] public byte EoiVector;
 
     public const byte IoIn = 0, IoOut = 1;
 }

@@ -1,7 +1,10 @@
 using CloudHypervisor.Arch.X86;
 using CloudHypervisor.Contracts;
 using CloudHypervisor.Devices;
+using CloudHypervisor.Devices.Acpi;
+using CloudHypervisor.Devices.Interrupts;
 using CloudHypervisor.Devices.Legacy;
+using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Sys.Logging;
 
 namespace CloudHypervisor.Vmm.Devices;
@@ -11,21 +14,39 @@ public sealed class DeviceManager : IDisposable
 {
     private readonly List<IDisposable> owned;
 
-    private DeviceManager(Bus ioBus, Bus mmioBus, Serial16550? serial, List<IDisposable> owned)
+    /// <summary>The serial port's IOAPIC pin (ISA IRQ 4, as the DSDT's COM1 and the MADT override say).</summary>
+    public const int SerialPin = 4;
+
+    /// <summary>The GED's pin: upstream allocates it after the eight PCI INTx lines, which makes it 13.</summary>
+    public const int GedPin = 13;
+
+    private DeviceManager(Bus ioBus, Bus mmioBus, GsiRoutingTable gsiRouting, Ioapic ioapic, Serial16550? serial, AcpiGedDevice ged, List<IDisposable> owned)
     {
+        Ged = ged;
         this.owned = owned;
         IoBus = ioBus;
         MmioBus = mmioBus;
+        GsiRouting = gsiRouting;
+        Ioapic = ioapic;
         Serial = serial;
     }
 
     public Bus IoBus { get; }
 
+    /// <summary>The ACPI Generic Event Device that carries power-button and hotplug notifications.</summary>
+    public AcpiGedDevice Ged { get; }
+
     public Bus MmioBus { get; }
 
     public Serial16550? Serial { get; }
 
-    public static DeviceManager Create(VmConfig config, IVmControl control, ulong ramBelow4G, ulong ramAbove4G, long createdTimestamp)
+    /// <summary>The VM's GSI routes: IOAPIC pins 0–23, then MSI/MSI-X vectors.</summary>
+    public GsiRoutingTable GsiRouting { get; }
+
+    /// <summary>The userspace IOAPIC; vCPU exits for level-triggered EOIs go to it.</summary>
+    public Ioapic Ioapic { get; }
+
+    public static DeviceManager Create(VmConfig config, IVmControl control, IVm vm, ulong ramBelow4G, ulong ramAbove4G, ulong gedAddress, long createdTimestamp)
     {
         RejectUnsupported(config);
         var io = new Bus();
@@ -33,8 +54,13 @@ public sealed class DeviceManager : IDisposable
         var owned = new List<IDisposable>();
         try
         {
-            var serial = AddDevices(config, control, ramBelow4G, ramAbove4G, createdTimestamp, io, owned);
-            return new DeviceManager(io, mmio, serial, owned);
+            var gsiRouting = new GsiRoutingTable(vm);
+            var ioapic = new Ioapic(gsiRouting);
+            mmio.Insert(ioapic, Layout.IoapicStart, Layout.IoapicSize);
+            var ged = new AcpiGedDevice(ioapic.Pin(GedPin));
+            mmio.Insert(ged, gedAddress, AcpiGedDevice.Size);
+            var serial = AddDevices(config, control, ioapic, ramBelow4G, ramAbove4G, createdTimestamp, io, owned);
+            return new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned);
         }
         catch
         {
@@ -55,7 +81,7 @@ public sealed class DeviceManager : IDisposable
     }
 
     private static Serial16550? AddDevices(
-        VmConfig config, IVmControl control, ulong ramBelow4G, ulong ramAbove4G, long createdTimestamp, Bus io, List<IDisposable> owned)
+        VmConfig config, IVmControl control, IInterruptController interrupts, ulong ramBelow4G, ulong ramAbove4G, long createdTimestamp, Bus io, List<IDisposable> owned)
     {
         IByteSink Open(ConsoleMode mode, string? file, string option)
         {
@@ -71,8 +97,11 @@ public sealed class DeviceManager : IDisposable
         Serial16550? serial = null;
         if (config.Serial.Mode != ConsoleMode.Off)
         {
-            serial = new Serial16550(Open(config.Serial.Mode, config.Serial.File, "serial"), interrupt: null);
+            var console = SerialConsole.Open(config.Serial);
+            owned.Add(console);
+            serial = new Serial16550(console.Output, interrupts.Pin(SerialPin));
             io.Insert(serial, 0x3F8, 8);
+            console.StartInput(serial.QueueInput);
         }
 
         io.Insert(new I8042Device(control), I8042Device.Port, I8042Device.Length);

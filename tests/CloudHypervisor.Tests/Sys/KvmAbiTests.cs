@@ -27,6 +27,8 @@ public class KvmAbiTests
         Assert.Equal(64, Unsafe.SizeOf<KvmIoEventFd>());
         Assert.Equal(32, Unsafe.SizeOf<KvmMsi>());
         Assert.Equal(48, Unsafe.SizeOf<KvmIrqRoutingEntry>());
+        Assert.Equal(8, Unsafe.SizeOf<KvmIrqRoutingHeader>());
+        Assert.Equal(60, Unsafe.SizeOf<Libc.Termios>());
         Assert.Equal(12, Unsafe.SizeOf<Libc.EpollEvent>());
         Assert.Equal(152, Unsafe.SizeOf<Libc.SigAction>());
     }
@@ -47,6 +49,7 @@ public class KvmAbiTests
     [InlineData(nameof(KvmRun.MmioData), 40)]
     [InlineData(nameof(KvmRun.MmioLen), 48)]
     [InlineData(nameof(KvmRun.MmioIsWrite), 52)]
+    [InlineData(nameof(KvmRun.EoiVector), 32)]
     public void RunFieldOffsets(string field, int offset) =>
         Assert.Equal(offset, (int)Marshal.OffsetOf<KvmRun>(field));
 
@@ -74,5 +77,42 @@ public class KvmAbiTests
         Assert.Equal(0x4040AE79UL, KvmIoctls.IoEventFd);
         Assert.Equal(0x81A0AE8CUL, KvmIoctls.GetFpu);
         Assert.Equal(0x4400AE8FUL, KvmIoctls.SetLapic);
+        Assert.Equal(0x4008AE6AUL, KvmIoctls.SetGsiRouting);
+    }
+
+    [Theory]
+    [InlineData(nameof(KvmIrqRoutingEntry.Gsi), 0)]
+    [InlineData(nameof(KvmIrqRoutingEntry.Type), 4)]
+    [InlineData(nameof(KvmIrqRoutingEntry.Flags), 8)]
+    [InlineData(nameof(KvmIrqRoutingEntry.AddressLo), 16)]
+    [InlineData(nameof(KvmIrqRoutingEntry.AddressHi), 20)]
+    [InlineData(nameof(KvmIrqRoutingEntry.Data), 24)]
+    [InlineData(nameof(KvmIrqRoutingEntry.DevId), 28)]
+    public void IrqRoutingEntryFieldOffsets(string field, int offset) =>
+        Assert.Equal(offset, (int)Marshal.OffsetOf<KvmIrqRoutingEntry>(field));
+
+    [Theory]
+    [InlineData(nameof(KvmIrqFd.Fd), 0)]
+    [InlineData(nameof(KvmIrqFd.Gsi), 4)]
+    [InlineData(nameof(KvmIrqFd.Flags), 8)]
+    [InlineData(nameof(KvmIrqFd.ResampleFd), 12)]
+    public void IrqFdFieldOffsets(string field, int offset) =>
+        Assert.Equal(offset, (int)Marshal.OffsetOf<KvmIrqFd>(field));
+
+    [Theory]
+    [InlineData(nameof(Libc.Termios.LocalFlags), 12)]
+    [InlineData(nameof(Libc.Termios.Line), 16)]
+    [InlineData(nameof(Libc.Termios.ControlChars), 17)]
+    [InlineData(nameof(Libc.Termios.InputSpeed), 52)]
+    public void TermiosFieldOffsets(string field, int offset) =>
+        Assert.Equal(offset, (int)Marshal.OffsetOf<Libc.Termios>(field));
+
+    [Fact]
+    public void InterruptRoutingConstantsMatchLinuxHeaders()
+    {
+        Assert.Equal(2u, KvmIrq.RoutingMsi);
+        Assert.Equal(1u, KvmIrq.IrqFdDeassign);
+        Assert.Equal(2u, KvmIrq.IrqFdResample);
+        Assert.Equal(26u, KvmExit.IoapicEoi);
     }
 }
