@@ -83,16 +83,50 @@ internal sealed unsafe class KvmVcpu : IVcpu
     {
         var regs = default(KvmRegs);
         var rip = Libc.Ioctl(fd, KvmIoctls.GetRegs, &regs) == 0 ? $"0x{regs.Rip:x}" : "unknown";
-        return run->ExitReason switch
+        var reason = run->ExitReason;
+        return reason switch
         {
-            KvmExit.InternalError =>
-                $"KVM internal error (exit reason {run->ExitReason}): suberror {run->InternalSuberror}, " +
-                $"data [0x{run->InternalData0:x}, 0x{run->InternalData1:x}, 0x{run->InternalData2:x}, 0x{run->InternalData3:x}], rip {rip}",
+            KvmExit.InternalError => DescribeInternalError(rip),
             KvmExit.FailEntry =>
-                $"KVM entry failure (exit reason {run->ExitReason}): hardware reason 0x{run->FailEntryReason:x}, rip {rip}",
-            KvmExit.Shutdown => $"KVM shutdown (triple fault) (exit reason {run->ExitReason}), rip {rip}",
-            _ => $"KVM exit reason {run->ExitReason}, rip {rip}",
+                $"KVM entry failure (exit reason {reason}): hardware entry failure reason 0x{run->FailEntryReason:x}, rip {rip}",
+            KvmExit.Shutdown => $"KVM shutdown (triple fault) (exit reason {reason}), rip {rip}",
+            _ => $"unexpected KVM exit reason {reason} ({KvmExitNames.Name(reason)}), rip {rip}",
         };
+    }
+
+    /// <summary>
+    /// KVM_EXIT_INTERNAL_ERROR: the suberror by name, every data word KVM supplied and, for an emulation
+    /// failure that carries them, the bytes of the instruction KVM could not emulate.
+    /// </summary>
+    private string DescribeInternalError(string rip)
+    {
+        const int maxData = 16;
+        var suberror = run->InternalSuberror;
+        var ndata = (int)Math.Min(run->InternalNdata, maxData);
+        var data = (ulong*)((byte*)run + 40);
+        var text = new System.Text.StringBuilder();
+        text.Append($"KVM internal error (exit reason {KvmExit.InternalError}): suberror {suberror} ({KvmExitNames.InternalSuberror(suberror)})");
+        if (suberror == KvmExitNames.SuberrorEmulation && ndata >= 3 && (data[0] & KvmExitNames.EmulationFlagInstructionBytes) != 0)
+        {
+            // struct { u64 flags; u8 insn_size; u8 insn_bytes[15]; } overlays data[0..2].
+            var bytes = (byte*)&data[1];
+            var size = Math.Min((int)bytes[0], 15);
+            text.Append(", instruction bytes [");
+            for (var i = 0; i < size; i++)
+            {
+                text.Append(i == 0 ? "" : " ").Append(bytes[1 + i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            text.Append(']');
+        }
+
+        text.Append($", ndata {run->InternalNdata}, data [");
+        for (var i = 0; i < ndata; i++)
+        {
+            text.Append(i == 0 ? "" : ", ").Append($"0x{data[i]:x}");
+        }
+
+        return text.Append($"], rip {rip}").ToString();
     }
 
     public StandardRegisters GetRegisters()

@@ -62,7 +62,7 @@ public sealed class VcpuThread
         }
         catch (Exception e)
         {
-            Log.Error($"vCPU {vcpu.Id} failed: {string.Join(": ", (e as Sys.Errors.ChainedException)?.Chain() ?? [e.Message])}");
+            Log.Error($"VCPU generated error: vCPU {vcpu.Id} failed: {string.Join(": ", (e as Sys.Errors.ChainedException)?.Chain() ?? [e.Message])}");
             stop = VcpuStop.Error;
         }
 
@@ -97,17 +97,18 @@ public sealed class VcpuThread
                 case VmExitReason.Interrupted:
                     vcpu.RequestImmediateExit(false);
                     break;
-                case VmExitReason.Hlt:
                 case VmExitReason.IoapicEoi:
+                    exits.HandleIoapicEoi(exit);
+                    break;
+                case VmExitReason.Hlt:
                 case VmExitReason.Ignored:
                     break;
                 case VmExitReason.Reset:
                     return VcpuStop.GuestReset;
-                case VmExitReason.Shutdown:
-                    Log.Error($"vCPU {vcpu.Id} stopped: {vcpu.DescribeLastExit()}; {Registers()}");
-                    return VcpuStop.Error;
                 default:
-                    Log.Error($"vCPU {vcpu.Id} stopped: {vcpu.DescribeLastExit()}; {Registers()}");
+                    // Triple fault, KVM internal error (e.g. emulation failure), entry failure, unknown exit.
+                    // Upstream's "VCPU generated error" prefix is kept: log scrapers classify VM deaths by it.
+                    Log.Error($"VCPU generated error: vCPU {vcpu.Id} stopped: {vcpu.DescribeLastExit()}; {Registers()}");
                     return VcpuStop.Error;
             }
         }
@@ -119,8 +120,10 @@ public sealed class VcpuThread
         {
             var r = vcpu.GetRegisters();
             var s = vcpu.GetSpecialRegisters();
-            return $"rip=0x{r.Rip:x} rsp=0x{r.Rsp:x} rflags=0x{r.Rflags:x} rax=0x{r.Rax:x} rbx=0x{r.Rbx:x} rcx=0x{r.Rcx:x} " +
-                $"rdx=0x{r.Rdx:x} rsi=0x{r.Rsi:x} rdi=0x{r.Rdi:x} cr0=0x{s.Cr0:x} cr3=0x{s.Cr3:x} cr4=0x{s.Cr4:x} efer=0x{s.Efer:x} cs=0x{s.Cs.Selector:x}";
+            return $"rip=0x{r.Rip:x} rsp=0x{r.Rsp:x} rbp=0x{r.Rbp:x} rflags=0x{r.Rflags:x} " +
+                $"rax=0x{r.Rax:x} rbx=0x{r.Rbx:x} rcx=0x{r.Rcx:x} rdx=0x{r.Rdx:x} rsi=0x{r.Rsi:x} rdi=0x{r.Rdi:x} " +
+                $"r8=0x{r.R8:x} r9=0x{r.R9:x} r10=0x{r.R10:x} r11=0x{r.R11:x} r12=0x{r.R12:x} r13=0x{r.R13:x} r14=0x{r.R14:x} r15=0x{r.R15:x} " +
+                $"cr0=0x{s.Cr0:x} cr2=0x{s.Cr2:x} cr3=0x{s.Cr3:x} cr4=0x{s.Cr4:x} efer=0x{s.Efer:x} cs=0x{s.Cs.Selector:x} ss=0x{s.Ss.Selector:x}";
         }
         catch (HypervisorException e)
         {
