@@ -9,10 +9,20 @@ mkdir -p "$out" "$symbols"
 
 for project in cloud-hypervisor ch-remote; do
   echo "publish: $project"
-  dotnet publish "src/$project/$project.csproj" -c Release -o "build/publish/$project" -nologo -v quiet \
-    | grep -v -E "getpw(nam|uid)_r|^\s*$|pal_uid.c|libSystem.Native.a" || true
+  log=$(mktemp)
+  status=0
+  dotnet publish "src/$project/$project.csproj" -c Release -o "build/publish/$project" -nologo -v quiet >"$log" 2>&1 || status=$?
+  # glibc's static-linking notes about getpwnam/getpwuid are expected; everything else is shown.
+  grep -v -E "getpw(nam|uid)_r|^\s*$|pal_uid.c|libSystem.Native.a" "$log" || true
+  rm -f "$log"
+  if [ "$status" -ne 0 ]; then
+    echo "publish: $project failed to build (exit $status); build/bin is unchanged" >&2
+    exit 1
+  fi
   test -x "build/publish/$project/$project" || { echo "publish: $project was not produced" >&2; exit 1; }
-  cp "build/publish/$project/$project" "$out/$project"
+  # Copy then rename: a running binary (a test, a benchmark) keeps its old inode instead of failing the copy.
+  cp "build/publish/$project/$project" "$out/$project.tmp"
+  mv -f "$out/$project.tmp" "$out/$project"
   [ -f "build/publish/$project/$project.dbg" ] && cp "build/publish/$project/$project.dbg" "$symbols/"
 done
 

@@ -1,10 +1,8 @@
+using CloudHypervisor.Api.Client.Remote;
+
 namespace CloudHypervisor.Remote;
 
 internal static class Program
 {
-    private static int Main(string[] args)
-    {
-        Console.Error.WriteLine("ch-remote: no subcommands implemented yet");
-        return 1;
-    }
+    private static int Main(string[] args) => RemoteRunner.Run(args, new ProcessRemoteHost());
 }

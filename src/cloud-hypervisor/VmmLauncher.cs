@@ -1,28 +1,25 @@
 using System.Runtime.InteropServices;
+using CloudHypervisor.Api.Routing;
+using CloudHypervisor.Api.Server;
 using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Sys.Errors;
-using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
 using CloudHypervisor.Vmm;
 using CloudHypervisor.Vmm.Config.CommandLine;
-using CloudHypervisor.Vmm.Vm;
+using CloudHypervisor.Vmm.Control;
+using CloudHypervisor.Vmm.Events;
 
 namespace CloudHypervisor.Launcher;
 
 /// <summary>
-/// Runs the VMM for a parsed command line: opens the hypervisor, then boots the payload (rebooting
-/// in place when the guest resets) or waits, and maps the outcome to upstream's exit codes.
+/// Runs the VMM for a parsed command line, in upstream's order: hypervisor, event monitor, the
+/// VMM thread with its API server, then the command line's own VM (created and booted through
+/// the same requests the API uses). Returns when the VMM thread ends.
 /// </summary>
 internal static class VmmLauncher
 {
-    private static readonly ManualResetEventSlim Terminate = new();
-
     public static int Run(LaunchOptions options)
     {
-        Libc.Umask(0b000_111_111);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnTerminate);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnTerminate);
-
         IHypervisor hypervisor;
         try
         {
@@ -33,85 +30,126 @@ internal static class VmmLauncher
             throw new VmmException("Failed to open hypervisor interface (is hypervisor interface available?)", e);
         }
 
-        using (hypervisor)
+        if (options.Seccomp != SeccompMode.Disabled)
         {
-            if (options.ApiSocketPath is not null || options.ApiSocketFd is not null)
+            Log.Warn("not supported yet: seccomp filters (--seccomp); the VMM's threads run without a filter");
+        }
+
+        using (hypervisor)
+        using (var monitor = OpenEventMonitor(options))
+        {
+            EventLog.Install(monitor);
+            try
             {
-                throw new VmmException("Failed to start the VMM thread", VmmException.NotSupportedYet("the HTTP API (--api-socket)"));
+                EventLog.Emit("vmm", "starting");
+                return RunVmm(options, hypervisor);
             }
-
-            if (options.EventMonitorPath is not null || options.EventMonitorFd is not null)
+            finally
             {
-                throw new VmmException("Failed to start the VMM thread", VmmException.NotSupportedYet("--event-monitor"));
+                EventLog.Install(null);
             }
-
-            if (options.VmConfigError is { } error)
-            {
-                throw error;
-            }
-
-            if (options.VmConfig is null)
-            {
-                if (options.Restore is not null)
-                {
-                    throw new VmmException("Error restoring VM", VmmException.NotSupportedYet("snapshot restore (--restore)"));
-                }
-
-                Terminate.Wait();
-                return 0;
-            }
-
-            return RunVm(options, hypervisor);
         }
     }
 
-    private static int RunVm(LaunchOptions options, IHypervisor hypervisor)
+    private static int RunVmm(LaunchOptions options, IHypervisor hypervisor)
     {
-        while (true)
+        using var vmm = new VmmController(hypervisor, options.NoShutdown);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var api = StartApiServer(options, vmm);
+
+        if (StartCommandLineVm(options, vmm) is { } error)
         {
-            VmStopReason reason;
-            Vm vm;
+            vmm.Fail(error);
+        }
+
+        var exit = vmm.Exited.GetAwaiter().GetResult();
+        api?.Stop(removeSocketFile: exit.Error is null);
+        if (exit.Error is { } failure)
+        {
+            throw failure;
+        }
+
+        return exit.ExitCode;
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            vmm.RequestShutdown();
+        }
+    }
+
+    /// <returns>The error that ends the VMM, or null when the VM booted or there was none to boot.</returns>
+    private static ChainedException? StartCommandLineVm(LaunchOptions options, VmmController vmm)
+    {
+        if (options.VmConfigError is ChainedException invalid)
+        {
+            return invalid;
+        }
+
+        if (options.VmConfig is { } config)
+        {
             try
             {
-                vm = Vm.Create(options.VmConfig!, hypervisor);
+                vmm.CreateVm(config);
             }
             catch (ChainedException e)
             {
-                throw new VmmException("Error booting VM", new VmmException("The VM could not boot", e));
+                return new VmmException("Error creating VM", new VmmException("The VM could not be created", e));
             }
 
-            using (vm)
+            try
             {
-                vm.Boot();
-                var waiter = new Thread(() =>
-                {
-                    Terminate.Wait();
-                    vm.RequestShutdown();
-                }) { IsBackground = true, Name = "vmm_signal_handler" };
-                waiter.Start();
-                reason = vm.WaitForStop();
+                vmm.BootVm();
             }
+            catch (ChainedException e)
+            {
+                return new VmmException("Error booting VM", new VmmException("The VM could not boot", e));
+            }
+        }
+        else if (options.Restore is { } restore)
+        {
+            try
+            {
+                vmm.Restore(restore);
+            }
+            catch (ChainedException e)
+            {
+                return new VmmException("Error restoring VM", new VmmException("The VM could not be restored", e));
+            }
+        }
 
-            switch (reason)
-            {
-                case VmStopReason.Reset when !Terminate.IsSet:
-                    Log.Info("VM reboot requested by the guest");
-                    continue;
-                case VmStopReason.Error:
-                    throw new VmmException("VM stopped", new VmmException("A vCPU hit a fatal exit; see the log line above"));
-                case VmStopReason.Shutdown when options.NoShutdown && !Terminate.IsSet:
-                    Terminate.Wait();
-                    return 0;
-                default:
-                    Log.Info("Cloud Hypervisor exited successfully");
-                    return 0;
-            }
+        return null;
+    }
+
+    private static ApiServer? StartApiServer(LaunchOptions options, VmmController vmm)
+    {
+        if (options.ApiSocketPath is null && options.ApiSocketFd is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ApiServer.Start(options.ApiSocketPath, options.ApiSocketFd, new ApiRouter(vmm));
+        }
+        catch (Exception e) when (e is ChainedException or IOException)
+        {
+            throw new VmmException("Failed to start the VMM thread", e);
         }
     }
 
-    private static void OnTerminate(PosixSignalContext context)
+    private static EventMonitor? OpenEventMonitor(LaunchOptions options)
     {
-        context.Cancel = true;
-        Terminate.Set();
+        try
+        {
+            return options.EventMonitorFd is { } fd ? EventMonitor.OpenFd(fd)
+                : options.EventMonitorPath is { } path ? EventMonitor.OpenPath(path)
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new VmmException("Error writing to the event monitor", new VmmException(e.Message));
+        }
     }
 }

@@ -125,6 +125,89 @@ public sealed class Aml
         return Integer(value);
     }
 
+    /// <summary>A method; <paramref name="serialized"/> sets the SerializeFlag as upstream does for event handlers.</summary>
+    public Aml Method(string path, int argCount, bool serialized, Action<Aml> body)
+    {
+        var inner = new Aml();
+        inner.NameString(path);
+        inner.bytes.Add((byte)((argCount & 7) | (serialized ? 0x08 : 0)));
+        body(inner);
+        return WithPackageLength(0x14, inner.bytes);
+    }
+
+    /// <summary>OperationRegion(name, space, offset, length); space 0 is SystemMemory, 1 SystemIO.</summary>
+    public Aml OperationRegion(string name, byte space, ulong offset, ulong length)
+    {
+        bytes.Add(0x5B);
+        bytes.Add(0x80);
+        NameString(name);
+        bytes.Add(space);
+        Integer(offset);
+        return Integer(length);
+    }
+
+    /// <summary>Field(region, flags) { name, bits; ... }.</summary>
+    public Aml Field(string region, byte flags, params (string Name, int Bits)[] fields)
+    {
+        var inner = new Aml();
+        inner.NameString(region);
+        inner.bytes.Add(flags);
+        foreach (var (name, bits) in fields)
+        {
+            inner.bytes.AddRange(Sdt.Ascii(name.PadRight(4, '_'), 4));
+            inner.bytes.Add((byte)bits);
+        }
+
+        bytes.Add(0x5B);
+        return WithPackageLength(0x81, inner.bytes);
+    }
+
+    /// <summary>Store(source, target).</summary>
+    public Aml Store(Action<Aml> source, Action<Aml> target)
+    {
+        bytes.Add(0x70);
+        source(this);
+        target(this);
+        return this;
+    }
+
+    /// <summary>And(left, right, target).</summary>
+    public Aml And(Action<Aml> left, Action<Aml> right, Action<Aml> target)
+    {
+        bytes.Add(0x7B);
+        left(this);
+        right(this);
+        target(this);
+        return this;
+    }
+
+    /// <summary>LEqual(left, right).</summary>
+    public Aml LEqual(Action<Aml> left, Action<Aml> right)
+    {
+        bytes.Add(0x93);
+        left(this);
+        right(this);
+        return this;
+    }
+
+    public Aml If(Action<Aml> predicate, Action<Aml> body)
+    {
+        var inner = new Aml();
+        predicate(inner);
+        body(inner);
+        return WithPackageLength(0xA0, inner.bytes);
+    }
+
+    /// <summary>Local0 to Local7.</summary>
+    public Aml Local(int index)
+    {
+        bytes.Add((byte)(0x60 + index));
+        return this;
+    }
+
+    /// <summary>A call of a method without arguments, or a reference to a named object.</summary>
+    public Aml Call(string path) => NameString(path);
+
     public Aml NameString(string path)
     {
         var rest = path;

@@ -44,15 +44,40 @@ public static class Dsdt
             d.Name("_UID", v => v.Integer(0));
         });
 
+        AddGenericEventDevices(aml, platform);
+
+        return aml.ToArray();
+    }
+
+    /// <summary>
+    /// The GED and its register: the interrupt runs <c>_EVT</c>, which reads GDAT (reading clears it in
+    /// the device) and notifies what changed. Only the power button exists as an event source yet.
+    /// </summary>
+    private static void AddGenericEventDevices(Aml aml, AcpiPlatform platform)
+    {
+        const ulong powerButtonChanged = 0x08;
+        aml.Device(@"\_SB_.GEC_", d =>
+        {
+            d.Name("_HID", v => v.EisaId("PNP0A06"));
+            d.Name("_UID", v => v.String("Generic Event Controller"));
+            d.Name("_CRS", v => v.Buffer(new ResourceTemplate().QWordMemory(platform.GedAddress, platform.GedAddress, cacheable: false).ToArray()));
+            d.OperationRegion("GDST", 0, platform.GedAddress, 1);
+            d.Field("GDST", 0x41, ("GDAT", 8));
+            d.Method("ESCN", 0, serialized: true, m =>
+            {
+                m.Store(v => v.Call("GDAT"), v => v.Local(0));
+                m.And(v => v.Local(0), v => v.Integer(powerButtonChanged), v => v.Local(1));
+                m.If(p => p.LEqual(v => v.Local(1), v => v.Integer(powerButtonChanged)), body => body.Notify(@"\_SB_.PWRB", 0x80));
+            });
+        });
+
         aml.Device(@"\_SB_.GED_", d =>
         {
             d.Name("_HID", v => v.String("ACPI0013"));
             d.Name("_UID", v => v.Integer(0));
             d.Name("_CRS", v => v.Buffer(new ResourceTemplate().Interrupt(platform.GedIrq).ToArray()));
-            d.Method("_EVT", 1, m => m.Notify(@"\_SB_.PWRB", 0x80));
+            d.Method("_EVT", 1, serialized: true, m => m.Call(@"\_SB_.GEC_.ESCN"));
         });
-
-        return aml.ToArray();
     }
 
     private static uint MmconfigBase(int segment) =>

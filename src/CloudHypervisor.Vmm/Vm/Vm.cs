@@ -6,6 +6,7 @@ using CloudHypervisor.Arch.Memory;
 using CloudHypervisor.Arch.X86;
 using CloudHypervisor.Contracts;
 using CloudHypervisor.Devices;
+using CloudHypervisor.Devices.Acpi;
 using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Sys.Logging;
 using CloudHypervisor.Vmm.Cpu;
@@ -16,7 +17,9 @@ namespace CloudHypervisor.Vmm.Vm;
 
 /// <summary>
 /// One guest: its hypervisor VM, RAM, devices and vCPUs, built from a <see cref="VmConfig"/> and
-/// booted once. A guest reboot is a fresh <see cref="Vm"/> from the same configuration.
+/// booted once. A guest reboot is a fresh <see cref="Vm"/> from the same configuration. The
+/// lifecycle methods are called by the VMM thread only; guest power events arrive through the
+/// stop callback, at most once.
 /// </summary>
 public sealed class Vm : IVmControl, IDisposable
 {
@@ -24,12 +27,14 @@ public sealed class Vm : IVmControl, IDisposable
     private readonly IVm vm;
     private readonly GuestMemory memory;
     private readonly CpuManager cpus;
-    private readonly object gate = new();
-    private VmStopReason? stopReason;
+    private readonly uint[] apicIds = [];
+    private readonly Action<Vm, VmStopReason> onStopped;
+    private int stopped;
 
-    private Vm(VmConfig config, IHypervisor hypervisor)
+    private Vm(VmConfig config, IHypervisor hypervisor, Action<Vm, VmStopReason> onStopped)
     {
         Config = config;
+        this.onStopped = onStopped;
         var created = Stopwatch.GetTimestamp();
         vm = hypervisor.CreateVm();
         cpus = new CpuManager(OnVcpuStopped);
@@ -41,7 +46,7 @@ public sealed class Vm : IVmControl, IDisposable
 
             var cpu = config.Cpus;
             var topology = cpu.Topology is { } t ? new Arch.X86.CpuTopology(t.ThreadsPerCore, t.CoresPerDie, t.DiesPerPackage, t.Packages) : (Arch.X86.CpuTopology?)null;
-            var apicIds = new uint[cpu.MaxVcpus];
+            apicIds = new uint[cpu.MaxVcpus];
             for (var i = 0; i < apicIds.Length; i++)
             {
                 apicIds[i] = topology?.X2ApicId(i) ?? (uint)i;
@@ -54,11 +59,12 @@ public sealed class Vm : IVmControl, IDisposable
 
             memory = MemoryManager.Create(config.Memory, vm);
             var below4G = Math.Min(config.Memory.Size, Layout.Ram32BitEnd);
-            Devices = DeviceManager.Create(config, this, below4G, config.Memory.Size - below4G, created);
+            var physBits = CpuIdBuilder.GuestPhysBits(cpu.MaxPhysBits);
+            var gedAddress = GedAddress(physBits);
+            Devices = DeviceManager.Create(config, this, vm, below4G, config.Memory.Size - below4G, gedAddress, created);
 
             var kernel = LoadPayload(config.Payload);
-            var physBits = CpuIdBuilder.GuestPhysBits(cpu.MaxPhysBits);
-            WriteAcpi(config, apicIds, physBits);
+            WriteAcpi(config, apicIds, physBits, gedAddress);
 
             var cpuId = new CpuIdOptions
             {
@@ -71,7 +77,7 @@ public sealed class Vm : IVmControl, IDisposable
                 TscKhz = vm.TscKhz,
             };
             cpus.CreateBootVcpus(vm, (int)cpu.BootVcpus, hypervisor.GetSupportedCpuId(), cpuId, kernel,
-                new VcpuExitHandler(Devices.IoBus, Devices.MmioBus));
+                new VcpuExitHandler(Devices.IoBus, Devices.MmioBus, Devices.Ioapic));
         }
         catch
         {
@@ -84,33 +90,76 @@ public sealed class Vm : IVmControl, IDisposable
 
     public DeviceManager Devices { get; } = null!;
 
-    public static Vm Create(VmConfig config, IHypervisor hypervisor) => new(config, hypervisor);
+    public VmState State { get; private set; } = VmState.Created;
+
+    /// <summary>Builds the guest; <paramref name="onStopped"/> hears, from any thread, that the guest powered off, reset or failed.</summary>
+    public static Vm Create(VmConfig config, IHypervisor hypervisor, Action<Vm, VmStopReason> onStopped) =>
+        new(config, hypervisor, onStopped);
 
     public void Boot()
     {
+        VmStateMachine.Check(State, VmState.Running);
         cpus.Start();
+        State = VmState.Running;
         Log.Info("VM booted");
     }
 
-    public void Pause() => cpus.Pause();
-
-    public void Resume() => cpus.Resume();
-
-    public void InjectNmi() => cpus.InjectNmi();
-
-    /// <summary>Blocks until the guest powers off, reboots or fails, then stops every vCPU.</summary>
-    public VmStopReason WaitForStop()
+    /// <summary>Stops every vCPU and returns once each has acknowledged.</summary>
+    public void Pause()
     {
-        lock (gate)
+        VmStateMachine.Check(State, VmState.Paused);
+        cpus.Pause();
+        State = VmState.Paused;
+    }
+
+    public void Resume()
+    {
+        VmStateMachine.Check(State, VmState.Running);
+        cpus.Resume();
+        State = VmState.Running;
+    }
+
+    /// <summary>Stops and joins every vCPU; the VM is then only good for disposal.</summary>
+    public void Shutdown()
+    {
+        VmStateMachine.Check(State, VmState.Shutdown);
+        Interlocked.Exchange(ref stopped, 1);
+        cpus.Stop();
+        State = VmState.Shutdown;
+    }
+
+    /// <summary>
+    /// Sends an NMI to every boot vCPU as an MSI with NMI delivery mode, which the in-kernel LAPIC
+    /// takes at any time; a vCPU ioctl would wait for a halted vCPU to leave KVM_RUN.
+    /// </summary>
+    public void InjectNmi()
+    {
+        const ulong msiBase = 0xFEE0_0000;
+        const uint nmiDeliveryMode = 4 << 8;
+        for (var i = 0; i < (int)Config.Cpus.BootVcpus; i++)
         {
-            while (stopReason is null)
-            {
-                Monitor.Wait(gate);
-            }
+            var id = apicIds[i];
+            var address = msiBase | ((ulong)(id & 0xFF) << 12) | ((ulong)(id & 0xFFFF_FF00) << 32);
+            vm.SignalMsi(new MsiMessage(address, nmiDeliveryMode));
+        }
+    }
+
+    /// <summary>Presses the ACPI power button: the guest's GED handler sees the event and, normally, powers off.</summary>
+    public void PressPowerButton() => Devices.Ged.Notify(AcpiNotification.PowerButtonChanged);
+
+    /// <summary>The devices upstream lists in <c>vm.info</c>: interrupt controller and serial port (bus-only devices are not listed).</summary>
+    public Dictionary<string, DeviceNode> DeviceTree()
+    {
+        var tree = new Dictionary<string, DeviceNode>(StringComparer.Ordinal)
+        {
+            ["__ioapic"] = new DeviceNode { Id = "__ioapic" },
+        };
+        if (Devices.Serial is not null)
+        {
+            tree["__serial"] = new DeviceNode { Id = "__serial" };
         }
 
-        cpus.Stop();
-        return stopReason.Value;
+        return tree;
     }
 
     public void RequestShutdown() => Stop(VmStopReason.Shutdown);
@@ -119,6 +168,7 @@ public sealed class Vm : IVmControl, IDisposable
 
     public void Dispose()
     {
+        Interlocked.Exchange(ref stopped, 1);
         cpus.Dispose();
         Devices?.Dispose();
         memory?.Dispose();
@@ -134,14 +184,15 @@ public sealed class Vm : IVmControl, IDisposable
 
     private void Stop(VmStopReason reason)
     {
-        lock (gate)
+        if (Interlocked.Exchange(ref stopped, 1) == 0)
         {
-            stopReason ??= reason;
-            Monitor.PulseAll(gate);
+            cpus.RequestStop();
+            onStopped(this, reason);
         }
-
-        cpus.RequestStop();
     }
+
+    /// <summary>Upstream allocates the GED's register top-down in the platform area, after two hotplug controllers.</summary>
+    private static ulong GedAddress(int physBits) => Layout.PlatformDeviceAreaStart(physBits) + (1UL << 20) - 0x3000;
 
     private LoadedKernel LoadPayload(PayloadConfig? payload)
     {
@@ -176,7 +227,7 @@ public sealed class Vm : IVmControl, IDisposable
         return kernel;
     }
 
-    private void WriteAcpi(VmConfig config, uint[] apicIds, int physBits)
+    private void WriteAcpi(VmConfig config, uint[] apicIds, int physBits, ulong gedAddress)
     {
         var ramEnd = memory.Regions[^1].End;
         var platformArea = Layout.PlatformDeviceAreaStart(physBits);
@@ -191,7 +242,7 @@ public sealed class Vm : IVmControl, IDisposable
             Mmio32End = Layout.PciMmio32Start + Layout.PciMmio32Size - 1,
             Mmio64Start = ramEnd <= Layout.Ram32BitEnd ? Layout.RamAbove4GStart : ramEnd,
             Mmio64End = platformArea - 1,
-            GedAddress = platformArea + (1UL << 20) - 0x3000,
+            GedAddress = gedAddress,
         });
     }
 }

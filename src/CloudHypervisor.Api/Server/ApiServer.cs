@@ -1,0 +1,49 @@
+using CloudHypervisor.Api.Http;
+using CloudHypervisor.Sys;
+
+namespace CloudHypervisor.Api.Server;
+
+/// <summary>The HTTP API on <c>--api-socket path=</c> (locked, stale file replaced) or <c>fd=</c> (already listening).</summary>
+public sealed class ApiServer : IDisposable
+{
+    private readonly UnixSocketListener listener;
+    private readonly HttpServer server;
+
+    private ApiServer(UnixSocketListener listener, IHttpRequestHandler handler)
+    {
+        this.listener = listener;
+        server = new HttpServer(listener, handler, ownsListener: false);
+    }
+
+    public static ApiServer Start(string? path, int? fd, IHttpRequestHandler handler)
+    {
+        var listener = fd is { } descriptor ? ApiSocket.Adopt(descriptor) : ApiSocket.Listen(path!);
+        try
+        {
+            var api = new ApiServer(listener, handler);
+            api.server.Start();
+            return api;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Lets queued responses go out, closes every connection and, on a clean exit, removes the socket file.</summary>
+    public void Stop(bool removeSocketFile)
+    {
+        server.Stop();
+        if (removeSocketFile)
+        {
+            listener.RemoveSocketFile();
+        }
+    }
+
+    public void Dispose()
+    {
+        server.Dispose();
+        listener.Dispose();
+    }
+}

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+
+namespace CloudHypervisor.Vmm.Events;
+
+/// <summary>
+/// The <c>--event-monitor</c> stream: each lifecycle event as pretty-printed JSON
+/// (<c>timestamp</c> since VMM start as <c>{"secs","nanos"}</c>, <c>source</c>, <c>event</c>,
+/// <c>properties</c>), written by its own thread so no caller ever blocks on the file.
+/// </summary>
+public sealed class EventMonitor : IDisposable
+{
+    private static readonly byte[] Separator = "\n\n"u8.ToArray();
+    private readonly BlockingCollection<byte[]> pending = new();
+    private readonly FileStream output;
+    private readonly long start = Stopwatch.GetTimestamp();
+    private readonly Thread writer;
+
+    private EventMonitor(FileStream output)
+    {
+        this.output = output;
+        writer = new Thread(WriteLoop) { Name = "event-monitor", IsBackground = true };
+        writer.Start();
+    }
+
+    /// <summary>Creates (truncating) the file at <paramref name="path"/>.</summary>
+    public static EventMonitor OpenPath(string path) =>
+        new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0));
+
+    /// <summary>Takes ownership of an already open descriptor.</summary>
+    public static EventMonitor OpenFd(int fd) =>
+        new(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0));
+
+    public void Emit(string source, string name, ReadOnlySpan<KeyValuePair<string, string>> properties)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("timestamp");
+            json.WriteNumber("secs", (ulong)elapsed.Ticks / TimeSpan.TicksPerSecond);
+            json.WriteNumber("nanos", (uint)(elapsed.Ticks % TimeSpan.TicksPerSecond * 100));
+            json.WriteEndObject();
+            json.WriteString("source", source);
+            json.WriteString("event", name);
+            if (properties.IsEmpty)
+            {
+                json.WriteNull("properties");
+            }
+            else
+            {
+                json.WriteStartObject("properties");
+                foreach (var (key, value) in properties)
+                {
+                    json.WriteString(key, value);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        try
+        {
+            pending.Add(buffer.ToArray());
+        }
+        catch (InvalidOperationException)
+        {
+            // Disposed: events after shutdown are dropped.
+        }
+    }
+
+    /// <summary>Writes every queued event, then closes the file.</summary>
+    public void Dispose()
+    {
+        pending.CompleteAdding();
+        writer.Join();
+        output.Dispose();
+        pending.Dispose();
+    }
+
+    private void WriteLoop()
+    {
+        foreach (var item in pending.GetConsumingEnumerable())
+        {
+            try
+            {
+                output.Write(item);
+                output.Write(Separator);
+            }
+            catch (IOException)
+            {
+                // A reader that went away must not take the VMM down.
+            }
+        }
+    }
+}
