@@ -109,6 +109,7 @@ public sealed class HttpServer : IDisposable
 
     private unsafe void Run()
     {
+        NativeThreadName.ApplyCurrent();
         var events = stackalloc Libc.EpollEvent[MaxEvents];
         try
         {

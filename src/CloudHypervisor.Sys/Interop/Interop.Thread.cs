@@ -12,4 +12,9 @@ public static partial class Libc
 
     [LibraryImport(Name, EntryPoint = "sched_setaffinity", SetLastError = true)]
     public static unsafe partial int SchedSetAffinity(int tid, nuint size, ulong* mask);
+
+    [LibraryImport(Name, EntryPoint = "prctl", SetLastError = true)]
+    public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    public const int PrSetName = 15;
 }

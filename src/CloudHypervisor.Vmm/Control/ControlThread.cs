@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using CloudHypervisor.Sys;
 
 namespace CloudHypervisor.Vmm.Control;
 
@@ -94,6 +95,7 @@ internal sealed class ControlThread : IDisposable
 
     private void Run()
     {
+        NativeThreadName.ApplyCurrent();
         foreach (var action in work.GetConsumingEnumerable())
         {
             action();

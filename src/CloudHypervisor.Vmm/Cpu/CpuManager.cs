@@ -1,5 +1,6 @@
 using CloudHypervisor.Arch.Loader;
 using CloudHypervisor.Arch.X86;
+using CloudHypervisor.Contracts;
 using CloudHypervisor.Hypervisor;
 
 namespace CloudHypervisor.Vmm.Cpu;
@@ -26,15 +27,37 @@ public sealed class CpuManager : IDisposable
 
     public int Count => vcpus.Count;
 
-    public void CreateBootVcpus(IVm vm, int count, CpuIdEntry[] supportedCpuId, CpuIdOptions cpuId, LoadedKernel kernel, VcpuExitHandler exits)
+    public void CreateBootVcpus(
+        IVm vm, int count, CpuIdEntry[] supportedCpuId, CpuIdOptions cpuId, LoadedKernel kernel, VcpuExitHandler exits, List<CpuAffinity>? affinity = null)
     {
         for (var i = 0; i < count; i++)
         {
             var vcpu = vm.CreateVcpu(i);
             vcpu.SetCpuId(CpuIdBuilder.Build(supportedCpuId, cpuId, i));
             VcpuSetup.Configure(vcpu, kernel);
-            vcpus.Add(new VcpuThread(vcpu, exits, this));
+            vcpus.Add(new VcpuThread(vcpu, exits, this, HostCpuMask(affinity, i)));
         }
+    }
+
+    /// <summary>The cpu_set_t (1024 bits, as glibc's) for vCPU <paramref name="id"/>, or null when it is not pinned.</summary>
+    internal static ulong[]? HostCpuMask(List<CpuAffinity>? affinity, int id)
+    {
+        var entry = affinity?.Find(a => a.Vcpu == (uint)id);
+        if (entry is null)
+        {
+            return null;
+        }
+
+        var mask = new ulong[1024 / 64];
+        foreach (var cpu in entry.HostCpus)
+        {
+            if (cpu < 1024)
+            {
+                mask[cpu / 64] |= 1UL << (int)(cpu % 64);
+            }
+        }
+
+        return mask;
     }
 
     public void Start()

@@ -20,15 +20,18 @@ public sealed class VcpuThread
     private readonly IVcpu vcpu;
     private readonly VcpuExitHandler exits;
     private readonly CpuManager manager;
+    private readonly ulong[]? hostCpuMask;
     private Thread? thread;
     private nuint pthread;
     private volatile bool started;
 
-    public VcpuThread(IVcpu vcpu, VcpuExitHandler exits, CpuManager manager)
+    /// <param name="hostCpuMask">A cpu_set_t the thread pins itself to (`--cpus affinity=`), or null to run anywhere.</param>
+    public VcpuThread(IVcpu vcpu, VcpuExitHandler exits, CpuManager manager, ulong[]? hostCpuMask = null)
     {
         this.vcpu = vcpu;
         this.exits = exits;
         this.manager = manager;
+        this.hostCpuMask = hostCpuMask;
     }
 
     public IVcpu Vcpu => vcpu;
@@ -53,12 +56,13 @@ public sealed class VcpuThread
 
     private void Run()
     {
+        NativeThreadName.ApplyCurrent();
         pthread = Libc.PthreadSelf();
         started = true;
         var stop = VcpuStop.Requested;
         try
         {
-            stop = Loop();
+            stop = PinToHostCpus() ? Loop() : VcpuStop.Error;
         }
         catch (Exception e)
         {
@@ -67,6 +71,25 @@ public sealed class VcpuThread
         }
 
         manager.OnVcpuStopped(vcpu.Id, stop);
+    }
+
+    private unsafe bool PinToHostCpus()
+    {
+        if (hostCpuMask is null)
+        {
+            return true;
+        }
+
+        fixed (ulong* mask = hostCpuMask)
+        {
+            if (Libc.SchedSetAffinity(0, (nuint)(hostCpuMask.Length * sizeof(ulong)), mask) == 0)
+            {
+                return true;
+            }
+        }
+
+        Log.Error($"Failed scheduling the vCPU {vcpu.Id} on the expected CPU set: {Sys.Errors.OsException.Last().Message}");
+        return false;
     }
 
     private VcpuStop Loop()

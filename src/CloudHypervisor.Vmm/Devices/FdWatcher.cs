@@ -71,6 +71,7 @@ public sealed class FdWatcher : IDisposable
 
     private unsafe void Run()
     {
+        NativeThreadName.ApplyCurrent();
         const int capacity = 4;
         var events = stackalloc Libc.EpollEvent[capacity];
         while (true)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
+using CloudHypervisor.Sys;
 
 namespace CloudHypervisor.Vmm.Events;
 
@@ -85,6 +86,7 @@ public sealed class EventMonitor : IDisposable
 
     private void WriteLoop()
     {
+        NativeThreadName.ApplyCurrent();
         foreach (var item in pending.GetConsumingEnumerable())
         {
             try

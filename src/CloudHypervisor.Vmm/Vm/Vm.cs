@@ -77,7 +77,7 @@ public sealed class Vm : IVmControl, IDisposable
                 TscKhz = vm.TscKhz,
             };
             cpus.CreateBootVcpus(vm, (int)cpu.BootVcpus, hypervisor.GetSupportedCpuId(), cpuId, kernel,
-                new VcpuExitHandler(Devices.IoBus, Devices.MmioBus, Devices.Ioapic));
+                new VcpuExitHandler(Devices.IoBus, Devices.MmioBus, Devices.Ioapic), cpu.Affinity);
         }
         catch
         {
