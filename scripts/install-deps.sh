@@ -7,6 +7,7 @@ packages=(
   gcc make binutils libc6-dev          # NativeAOT static link, guest kit
   qemu-system-x86                      # side-by-side reference VMM
   acpica-tools                         # iasl: disassembles the VMM's ACPI tables in tests
+  dmidecode                            # decodes the VMM's SMBIOS tables in tests
   busybox-static cpio xz-utils zstd    # initramfs and kernel extraction
   file iproute2 procps util-linux      # `file`, network namespaces, TAP, ps
 )

@@ -12,6 +12,7 @@ public static class Layout
     public const ulong BootStackPointer = 0x8FF0;
     public const ulong CmdlineStart = 0x20000;
     public const int CmdlineMaxSize = 0x10000;
+    public const ulong EbdaPointer = 0x40E;
     public const ulong EbdaStart = 0xA0000;
     public const ulong RsdpPointer = EbdaStart;
     public const ulong SmbiosStart = 0xF0000;

@@ -3,6 +3,7 @@ using System.Text;
 using CloudHypervisor.Arch.Acpi;
 using CloudHypervisor.Arch.Loader;
 using CloudHypervisor.Arch.Memory;
+using CloudHypervisor.Arch.Smbios;
 using CloudHypervisor.Arch.X86;
 using CloudHypervisor.Contracts;
 using CloudHypervisor.Devices;
@@ -65,6 +66,7 @@ public sealed class Vm : IVmControl, IDisposable
 
             var kernel = LoadPayload(config.Payload);
             WriteAcpi(config, apicIds, physBits, gedAddress);
+            WriteLegacyPlatformTables(config);
 
             var cpuId = new CpuIdOptions
             {
@@ -225,6 +227,34 @@ public sealed class Vm : IVmControl, IDisposable
         }
 
         return kernel;
+    }
+
+    /// <summary>The EBDA pointer, SMBIOS (DMI) and the MP table, written where firmware would leave them.</summary>
+    private void WriteLegacyPlatformTables(VmConfig config)
+    {
+        memory.WriteValue<ushort>(Layout.EbdaPointer, (ushort)(Layout.EbdaStart >> 4));
+        var p = config.Platform;
+        var smbiosSize = SmbiosTables.Write(memory, p is null ? null : new SmbiosPlatform
+        {
+            SystemManufacturer = p.SystemManufacturer,
+            SystemProductName = p.SystemProductName,
+            SystemVersion = p.SystemVersion,
+            SystemSerialNumber = p.SystemSerialNumber,
+            SystemUuid = p.SystemUuid,
+            SystemSkuNumber = p.SystemSkuNumber,
+            SystemFamily = p.SystemFamily,
+            ChassisAssetTag = p.ChassisAssetTag,
+            OemStrings = p.OemStrings ?? [],
+        });
+        switch (MpTable.Write(memory, MpTable.AddressAfterSmbios(smbiosSize), apicIds.AsSpan(0, (int)config.Cpus.BootVcpus)))
+        {
+            case MpTableOutcome.SkippedTooManyCpus:
+                Log.Info("Skipping mptable creation due to too many CPUs");
+                break;
+            case MpTableOutcome.SkippedInsufficientSpace:
+                Log.Warn("Skipping mptable creation due to insufficient space");
+                break;
+        }
     }
 
     private void WriteAcpi(VmConfig config, uint[] apicIds, int physBits, ulong gedAddress)

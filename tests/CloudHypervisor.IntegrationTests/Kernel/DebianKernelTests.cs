@@ -31,6 +31,26 @@ public sealed partial class DebianKernelTests : IClassFixture<DebianKernelBoot>
     }
 
     [KvmFact]
+    public async Task TheKernelFindsSmbiosAndTheMpTable()
+    {
+        var run = await boot.RunAsync();
+
+        Assert.Contains("SMBIOS 3.2.0 present.", run.KernelMessages);
+        Assert.True(run.KernelMessages.Any(m => m.TrimEnd() == "DMI: Cloud Hypervisor cloud-hypervisor, BIOS 0"), run.ToString());
+        Assert.DoesNotContain("DMI not present or invalid.", run.KernelMessages);
+        Assert.Contains("found SMP MP-table at [mem 0x000f0090-0x000f009f]", run.KernelMessages);
+    }
+
+    [KvmFact]
+    public async Task TheKernelUsesTheIoapic()
+    {
+        var run = await boot.RunAsync();
+
+        Assert.DoesNotContain(run.KernelMessages, m => m.Contains("registers return all ones", StringComparison.Ordinal));
+        Assert.Contains(run.KernelMessages, m => m.StartsWith("IOAPIC[0]: apic_id 0, version 17, address 0xfec00000, GSI 0-23", StringComparison.Ordinal));
+    }
+
+    [KvmFact]
     public async Task TheE820MapTotalsTheConfiguredRam()
     {
         var run = await boot.RunAsync();
