@@ -80,6 +80,24 @@ void cpu_init(void)
     x2apic_mode = (rdmsr(0x1B) & (1u << 10)) != 0;
 }
 
+void lapic_enable(void)
+{
+    /* Spurious-interrupt vector register: APIC software enable (bit 8), spurious vector 0xFF. */
+    if (x2apic_mode)
+        wrmsr(0x80F, 0x1FF);
+    else
+        mmio_write32(0xFEE000F0, 0x1FF);
+}
+
+void lapic_lint1_nmi(void)
+{
+    /* LVT LINT1: delivery mode NMI (4 << 8), edge, unmasked. */
+    if (x2apic_mode)
+        wrmsr(0x836, 0x400);
+    else
+        mmio_write32(0xFEE00360, 0x400);
+}
+
 static void lapic_eoi(void)
 {
     if (x2apic_mode)
@@ -88,17 +106,37 @@ static void lapic_eoi(void)
         mmio_write32(0xFEE000B0, 0);
 }
 
+static interrupt_handler handlers[256];
+static nmi_handler on_nmi;
+
+void set_nmi_handler(nmi_handler fn)
+{
+    on_nmi = fn;
+}
+
+void set_interrupt_handler(uint8_t vector, interrupt_handler fn)
+{
+    handlers[vector] = fn;
+}
+
 void interrupt_dispatch(struct interrupt_frame *f)
 {
     if (f->vector >= 32) {
         interrupt_count++;
+        if (handlers[f->vector & 0xFF])
+            handlers[f->vector & 0xFF](f->vector);
         if (f->vector != 0xFF) /* the LAPIC spurious vector takes no EOI */
             lapic_eoi();
         return;
     }
     if (f->vector == 6 && f->rip == (uint64_t)user_exit && (f->cs & 3) == 3)
         user_resume(f->rdi); /* ring-3 function finished: see user_call in entry.S */
-    if (f->vector == 2 || f->vector == 15) /* NMI; reserved vector a stray PIC IRQ 7 may use */
+    if (f->vector == 2) { /* NMI: ignored unless a guest asked for it */
+        if (on_nmi)
+            on_nmi();
+        return;
+    }
+    if (f->vector == 15) /* reserved vector a stray PIC IRQ 7 may use */
         return;
     kprintf("exception: vector=%lu error=0x%lx rip=0x%lx cs=0x%lx rflags=0x%lx rsp=0x%lx\n",
             f->vector, f->error, f->rip, f->cs, f->rflags, f->rsp);

@@ -229,6 +229,7 @@ gdt_ptr:
  * ring-3 code can reach everything. Built by the assembler: no boot-time work. */
         .section .pagetables, "aw"
         .balign 4096
+        .globl pml4
 pml4:
         .quad   pdpt + 0x7
         .fill   511, 8, 0
@@ -244,6 +245,15 @@ pd:
         .quad   addr + 0x87                     /* P | W | U | PS */
         .set    addr, addr + 0x200000
         .endr
+
+/* Spare tables for map_high_page (paging.c): one 2 MiB page above 4 GiB.
+ * Here rather than in .bss so that boot does not spend time clearing them. */
+        .globl spare_pdpt, spare_pd
+        .balign 4096
+spare_pdpt:
+        .fill   512, 8, 0
+spare_pd:
+        .fill   512, 8, 0
 
         .section .stack, "aw", @nobits
         .balign 16

@@ -72,6 +72,36 @@ void pic_mask_all(void);
 /* Interrupts counted by the default handler for vectors >= 32. */
 extern volatile uint64_t interrupt_count;
 
+/* Software-enables the local APIC (it resets disabled and then accepts no
+ * fixed interrupts), spurious vector 0xFF. */
+void lapic_enable(void);
+
+/* Programs LVT LINT1 as an unmasked NMI input, as an OS does (QEMU's monitor
+ * `nmi` reaches a vCPU only through LINT1 so programmed). */
+void lapic_lint1_nmi(void);
+
+/* Runs fn(vector) for interrupts on vector (>= 32) before the LAPIC EOI. */
+typedef void (*interrupt_handler)(uint64_t vector);
+void set_interrupt_handler(uint8_t vector, interrupt_handler fn);
+
+/* Runs fn() on each NMI (vector 2; no EOI). Without one, NMIs are ignored.
+ * It may interrupt anything, so it should only touch its own state. */
+typedef void (*nmi_handler)(void);
+void set_nmi_handler(nmi_handler fn);
+
+/* Maps the 2 MiB page holding phys (above the 4 GiB identity map) uncached,
+ * at the same address; returns false if the one spare PDPT/PD is taken by
+ * another region or phys is beyond 48 bits. Only one such page is supported. */
+bool map_high_page(uint64_t phys);
+
+/* ---- IOAPIC (0xFEC00000) ---- */
+
+#define IOAPIC_VERSION 0x01
+#define IOAPIC_TABLE 0x10   /* redirection entry n: low word at IOAPIC_TABLE + 2n, high word + 1 */
+
+uint32_t ioapic_read(uint32_t reg);
+void ioapic_write(uint32_t reg, uint32_t value);
+
 /* ---- boot information ---- */
 
 extern uint32_t boot_protocol;            /* BOOT_PVH / BOOT_LINUX32 / BOOT_LINUX64 */

@@ -14,11 +14,6 @@
 #define UART_LSR 5
 #define LSR_DATA_READY 0x01
 
-#define IOAPIC_BASE 0xFEC00000ull
-#define IOAPIC_WINDOW 0x10
-#define IOAPIC_VERSION 0x01
-#define IOAPIC_TABLE 0x10
-
 #define SERIAL_PIN 4
 #define ECHO_VECTOR 0x24
 
@@ -26,18 +21,6 @@ static char line[128];
 static unsigned line_length;
 static volatile bool quit_requested;
 static volatile unsigned serial_interrupts;
-
-static uint32_t ioapic_read(uint32_t reg)
-{
-    mmio_write32(IOAPIC_BASE, reg);
-    return mmio_read32(IOAPIC_BASE + IOAPIC_WINDOW);
-}
-
-static void ioapic_write(uint32_t reg, uint32_t value)
-{
-    mmio_write32(IOAPIC_BASE, reg);
-    mmio_write32(IOAPIC_BASE + IOAPIC_WINDOW, value);
-}
 
 static void end_line(void)
 {

@@ -10,6 +10,9 @@ public static class GuestImages
     public const string IoBench = "iobench";
     public const string HelloBzImage = "hello-bzimage";
 
+    /// <summary>Prints each NMI and powers off on the ACPI GED power button (Cloud Hypervisor's GED).</summary>
+    public const string Events = "events";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 

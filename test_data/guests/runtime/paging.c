@@ -1,0 +1,43 @@
+/* One extra 2 MiB identity-mapped page above the static 4 GiB map (entry.S),
+ * for MMIO that the VMM places high (e.g. Cloud Hypervisor's ACPI GED). */
+#include "runtime.h"
+
+#define PTE_PRESENT      0x001
+#define PTE_TABLE        0x007   /* present, writable, user */
+#define PTE_LARGE_MMIO   0x09F   /* present, writable, user, PWT, PCD, 2 MiB */
+#define PTE_ADDRESS      0x000FFFFFFFFFF000ull
+#define LARGE_PAGE_MASK  0x1FFFFFull
+
+extern uint64_t pml4[512];
+extern uint64_t spare_pdpt[512];
+extern uint64_t spare_pd[512];
+
+static bool spare_pdpt_used, spare_pd_used;
+
+/* The table an entry points to, installing a spare one if it is empty. */
+static uint64_t *next_table(uint64_t *entry, uint64_t *spare, bool *spare_used)
+{
+    if (!(*entry & PTE_PRESENT)) {
+        if (*spare_used)
+            return NULL;
+        *spare_used = true;
+        *entry = (uint64_t)spare | PTE_TABLE;
+    }
+    return phys(*entry & PTE_ADDRESS);
+}
+
+bool map_high_page(uint64_t address)
+{
+    if (address >> 48)
+        return false;
+    uint64_t *pdpt = next_table(&pml4[(address >> 39) & 511], spare_pdpt, &spare_pdpt_used);
+    if (!pdpt)
+        return false;
+    uint64_t *pd = next_table(&pdpt[(address >> 30) & 511], spare_pd, &spare_pd_used);
+    if (!pd)
+        return false;
+    pd[(address >> 21) & 511] = (address & ~LARGE_PAGE_MASK) | PTE_LARGE_MMIO;
+    uint64_t cr3;
+    __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
+    return true;
+}
