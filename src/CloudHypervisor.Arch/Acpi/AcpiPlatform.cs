@@ -25,4 +25,7 @@ public sealed record AcpiPlatform
     public uint GedIrq { get; init; } = 13;
 
     public ulong GedAddress { get; init; }
+
+    /// <summary>The guest NUMA nodes (`--numa`); with any, SRAT and SLIT are written after MCFG.</summary>
+    public IReadOnlyList<AcpiNumaNode> NumaNodes { get; init; } = [];
 }

@@ -4,7 +4,7 @@ using CloudHypervisor.Arch.X86;
 
 namespace CloudHypervisor.Arch.Acpi;
 
-/// <summary>Builds upstream's ACPI tables and writes them at the EBDA: RSDP, then DSDT, FACP, APIC, MCFG, XSDT.</summary>
+/// <summary>Builds upstream's ACPI tables and writes them at the EBDA: RSDP, then DSDT, FACP, APIC, MCFG, [SRAT, SLIT], XSDT.</summary>
 public static class AcpiTables
 {
     public const ushort SleepControlPort = 0x600, PmTimerPort = 0x608;
@@ -19,7 +19,14 @@ public static class AcpiTables
         cursor += (ulong)tables[0].Length;
 
         var pointers = new List<ulong>();
-        foreach (var table in new[] { BuildFadt(dsdtAddress), BuildMadt(platform), BuildMcfg(platform) })
+        var pointed = new List<byte[]> { BuildFadt(dsdtAddress), BuildMadt(platform), BuildMcfg(platform) };
+        if (platform.NumaNodes.Count > 0)
+        {
+            pointed.Add(Srat.Build(platform.NumaNodes));
+            pointed.Add(Slit.Build(platform.NumaNodes));
+        }
+
+        foreach (var table in pointed)
         {
             pointers.Add(cursor);
             tables.Add(table);

@@ -1,7 +1,4 @@
-using System.Numerics;
 using System.Runtime.InteropServices;
-using CloudHypervisor.Sys;
-using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 
 namespace CloudHypervisor.Arch.Memory;
@@ -36,15 +33,27 @@ public sealed unsafe class GuestMemory : IDisposable
         }
     }
 
-    /// <summary>Maps one host region per guest range.</summary>
+    /// <summary>Maps one host region per guest range, all backed alike.</summary>
     public static GuestMemory Create(IReadOnlyList<(ulong Start, ulong Size)> ranges, GuestMemoryOptions options)
     {
-        var mapped = new List<GuestRegion>(ranges.Count);
+        var requests = new GuestRegionRequest[ranges.Count];
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            requests[i] = new GuestRegionRequest(ranges[i].Start, ranges[i].Size, options);
+        }
+
+        return Create(requests);
+    }
+
+    /// <summary>Maps one host region per request; on failure nothing stays mapped.</summary>
+    public static GuestMemory Create(IReadOnlyList<GuestRegionRequest> requests)
+    {
+        var mapped = new List<GuestRegion>(requests.Count);
         try
         {
-            foreach (var (start, size) in ranges)
+            foreach (var request in requests)
             {
-                mapped.Add(MapRegion(start, size, options));
+                mapped.Add(GuestRegionMapper.Map(request));
             }
         }
         catch
@@ -130,66 +139,6 @@ public sealed unsafe class GuestMemory : IDisposable
         {
             Unmap(region);
         }
-    }
-
-    private static GuestRegion MapRegion(ulong start, ulong size, GuestMemoryOptions options)
-    {
-        SafeFd? file = null;
-        var flags = Libc.MapNoReserve;
-        var fd = -1;
-        if (options.Shared || options.HugePages)
-        {
-            var memfdFlags = Libc.MfdCloExec;
-            if (options.HugePages)
-            {
-                memfdFlags |= Libc.MfdHugeTlb;
-                if (options.HugePageSize is { } pageSize)
-                {
-                    memfdFlags |= (uint)BitOperations.Log2(pageSize) << Libc.MapHugeShift;
-                }
-            }
-
-            file = SafeFd.FromResult(Libc.MemfdCreate("ch_ram", memfdFlags));
-            if (Libc.Ftruncate(file.Fd, (long)size) != 0)
-            {
-                var error = OsException.Last();
-                file.Dispose();
-                throw new GuestMemoryException("Failed to size the guest memory file", error);
-            }
-
-            fd = file.Fd;
-            flags |= options.Shared ? Libc.MapShared : Libc.MapPrivate;
-        }
-        else
-        {
-            flags |= Libc.MapPrivate | Libc.MapAnonymous;
-        }
-
-        if (options.Prefault)
-        {
-            flags |= Libc.MapPopulate;
-        }
-
-        var host = Libc.Mmap(0, (nuint)size, Libc.ProtRead | Libc.ProtWrite, flags, fd, 0);
-        if (host == Libc.MapFailed)
-        {
-            var error = OsException.Last();
-            file?.Dispose();
-            throw new GuestMemoryException($"Failed to map 0x{size:x} bytes of guest memory", error);
-        }
-
-        // Advice is best-effort, as upstream: THP or KSM may be disabled on the host.
-        if (options.Thp && !options.HugePages && !options.Shared)
-        {
-            Libc.Madvise(host, (nuint)size, Libc.MadvHugePage);
-        }
-
-        if (options.Mergeable)
-        {
-            Libc.Madvise(host, (nuint)size, Libc.MadvMergeable);
-        }
-
-        return new GuestRegion(start, size, host, file);
     }
 
     private static void Unmap(GuestRegion region)

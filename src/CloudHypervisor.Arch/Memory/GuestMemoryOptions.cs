@@ -1,6 +1,6 @@
 namespace CloudHypervisor.Arch.Memory;
 
-/// <summary>How guest RAM is mapped on the host (the `--memory` toggles).</summary>
+/// <summary>How one range of guest RAM is mapped on the host (the `--memory` / `--memory-zone` toggles).</summary>
 public sealed record GuestMemoryOptions
 {
     public bool Shared { get; init; }
@@ -14,4 +14,10 @@ public sealed record GuestMemoryOptions
     public bool Thp { get; init; } = true;
 
     public bool Mergeable { get; init; }
+
+    /// <summary>An existing file to map instead of anonymous memory or a memfd (`file=`).</summary>
+    public string? BackingFile { get; init; }
+
+    /// <summary>The host NUMA node the range is bound to with mbind(MPOL_BIND).</summary>
+    public uint? HostNumaNode { get; init; }
 }

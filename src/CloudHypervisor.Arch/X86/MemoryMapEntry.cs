@@ -12,27 +12,36 @@ public readonly record struct MemoryMapEntry(ulong Address, ulong Size, MemoryTy
 {
     /// <summary>
     /// The e820 / PVH memory map upstream hands the guest, in upstream's (unsorted) order:
-    /// low RAM below the EBDA, RAM from 1 MiB to the end of the first region, each further
-    /// region, then the PCI MMCONFIG window as reserved.
+    /// low RAM below the EBDA, RAM from 1 MiB to the end of the first contiguous RAM run, each
+    /// further run (memory-zone regions that touch are merged, as upstream merges them), then the
+    /// PCI MMCONFIG window as reserved.
     /// </summary>
     public static IReadOnlyList<MemoryMapEntry> Build(GuestMemory memory)
     {
         var entries = new List<MemoryMapEntry> { new(0, Layout.EbdaStart, MemoryType.Ram) };
-        var first = true;
+        var runs = new List<(ulong Start, ulong End)>();
         foreach (var region in memory.Regions)
         {
-            if (first)
+            if (runs.Count > 0 && runs[^1].End == region.Start)
             {
-                if (region.End > Layout.HighRamStart)
-                {
-                    entries.Add(new(Layout.HighRamStart, region.End - Layout.HighRamStart, MemoryType.Ram));
-                }
-
-                first = false;
+                runs[^1] = (runs[^1].Start, region.End);
             }
             else
             {
-                entries.Add(new(region.Start, region.Size, MemoryType.Ram));
+                runs.Add((region.Start, region.End));
+            }
+        }
+
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var (start, end) = runs[i];
+            if (i > 0)
+            {
+                entries.Add(new(start, end - start, MemoryType.Ram));
+            }
+            else if (end > Layout.HighRamStart)
+            {
+                entries.Add(new(Layout.HighRamStart, end - Layout.HighRamStart, MemoryType.Ram));
             }
         }
 

@@ -1,51 +1,65 @@
 using CloudHypervisor.Arch.Memory;
-using CloudHypervisor.Arch.X86;
 using CloudHypervisor.Contracts;
 using CloudHypervisor.Hypervisor;
 
 namespace CloudHypervisor.Vmm.Memory;
 
-/// <summary>Maps guest RAM as `--memory` describes and registers it with the hypervisor.</summary>
+/// <summary>
+/// Maps guest RAM as `--memory` and `--memory-zone` describe it and registers each region with
+/// the hypervisor as its own memory slot. A plain `--memory size=N` is one zone named `mem0`.
+/// </summary>
 public static class MemoryManager
 {
+    public const string DefaultZone = "mem0";
+
     public static GuestMemory Create(MemoryConfig config, IVm vm)
     {
-        if (config.Zones is { Count: > 0 } || config.Size == 0)
+        var zones = MemoryZones.Resolve(config);
+        var placement = new (ulong Size, ulong Alignment)[zones.Count];
+        for (var i = 0; i < zones.Count; i++)
         {
-            throw new VmmException("Memory manager error", VmmException.NotSupportedYet("memory zones"));
+            placement[i] = (zones[i].Size, MemoryZones.Alignment(zones[i]));
+            if (zones[i].Size % placement[i].Alignment != 0)
+            {
+                throw Error("Memory size is misaligned with default page size or its hugepage size");
+            }
         }
 
-        if (config.HotplugSize is > 0)
+        var slices = RamLayout.Place(placement);
+        var requests = new GuestRegionRequest[slices.Count];
+        for (var i = 0; i < slices.Count; i++)
         {
-            throw new VmmException("Memory manager error", VmmException.NotSupportedYet("memory hotplug"));
+            var slice = slices[i];
+            var zone = zones[slice.Zone];
+            requests[i] = new GuestRegionRequest(slice.Start, slice.Size, MemoryZones.Options(zone, config.Thp), slice.FileOffset, zone.Id);
         }
-
-        var options = new GuestMemoryOptions
-        {
-            Shared = config.Shared,
-            HugePages = config.Hugepages,
-            HugePageSize = config.HugepageSize,
-            Prefault = config.Prefault,
-            Thp = config.Thp,
-            Mergeable = config.Mergeable,
-        };
 
         GuestMemory memory;
         try
         {
-            memory = GuestMemory.Create(Layout.RamRanges(config.Size), options);
+            memory = GuestMemory.Create(requests);
         }
         catch (GuestMemoryException e)
         {
             throw new VmmException("Memory manager error", e);
         }
 
-        uint slot = 0;
-        foreach (var region in memory.Regions)
+        try
         {
-            vm.SetUserMemoryRegion(slot++, region.Start, region.Size, region.Host);
+            uint slot = 0;
+            foreach (var region in memory.Regions)
+            {
+                vm.SetUserMemoryRegion(slot++, region.Start, region.Size, region.Host);
+            }
+        }
+        catch
+        {
+            memory.Dispose();
+            throw;
         }
 
         return memory;
     }
+
+    internal static VmmException Error(string leaf) => new("Memory manager error", new VmmException(leaf));
 }

@@ -59,10 +59,11 @@ public sealed class Vm : IVmControl, IDisposable
             }
 
             memory = MemoryManager.Create(config.Memory, vm);
-            var below4G = Math.Min(config.Memory.Size, Layout.Ram32BitEnd);
+            var ramEnd = memory.Regions[^1].End;
+            var below4G = Math.Min(ramEnd, Layout.Ram32BitEnd);
             var physBits = CpuIdBuilder.GuestPhysBits(cpu.MaxPhysBits);
             var gedAddress = GedAddress(physBits);
-            Devices = DeviceManager.Create(config, this, vm, below4G, config.Memory.Size - below4G, gedAddress, created);
+            Devices = DeviceManager.Create(config, this, vm, below4G, ramEnd > Layout.RamAbove4GStart ? ramEnd - Layout.RamAbove4GStart : 0, gedAddress, created);
 
             var kernel = LoadPayload(config.Payload);
             WriteAcpi(config, apicIds, physBits, gedAddress);
@@ -273,6 +274,7 @@ public sealed class Vm : IVmControl, IDisposable
             Mmio64Start = ramEnd <= Layout.Ram32BitEnd ? Layout.RamAbove4GStart : ramEnd,
             Mmio64End = platformArea - 1,
             GedAddress = gedAddress,
+            NumaNodes = GuestNumaNodes.Build(config.Numa, memory, cpu => cpu < apicIds.Length ? apicIds[cpu] : (uint)cpu),
         });
     }
 }
