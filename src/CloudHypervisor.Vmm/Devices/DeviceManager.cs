@@ -4,6 +4,7 @@ using CloudHypervisor.Devices;
 using CloudHypervisor.Devices.Acpi;
 using CloudHypervisor.Devices.Interrupts;
 using CloudHypervisor.Devices.Legacy;
+using CloudHypervisor.Devices.Pci;
 using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Sys.Logging;
 
@@ -38,6 +39,9 @@ public sealed class DeviceManager : IDisposable
 
     public Bus MmioBus { get; }
 
+    /// <summary>PCI segment 0: host bridge, 0xCF8/0xCFC and ECAM configuration access, BAR windows.</summary>
+    public PciSegment PciSegment { get; private init; } = null!;
+
     public Serial16550? Serial { get; }
 
     /// <summary>The VM's GSI routes: IOAPIC pins 0–23, then MSI/MSI-X vectors.</summary>
@@ -59,8 +63,9 @@ public sealed class DeviceManager : IDisposable
             mmio.Insert(ioapic, Layout.IoapicStart, Layout.IoapicSize);
             var ged = new AcpiGedDevice(ioapic.Pin(GedPin));
             mmio.Insert(ged, gedAddress, AcpiGedDevice.Size);
+            var pciSegment = CreatePciSegment0(config, io, mmio, ramAbove4G);
             var serial = AddDevices(config, control, ioapic, ramBelow4G, ramAbove4G, createdTimestamp, io, owned);
-            return new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned);
+            return new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned) { PciSegment = pciSegment };
         }
         catch
         {
@@ -78,6 +83,19 @@ public sealed class DeviceManager : IDisposable
         }
 
         owned.Clear();
+    }
+
+    /// <summary>
+    /// Segment 0 over upstream's windows: the 32-bit device window and the 64-bit device area (from the
+    /// end of RAM, at least 4 GiB, up to the platform device area); INTx IRQs 5–12 (hence GED's 13).
+    /// </summary>
+    private static PciSegment CreatePciSegment0(VmConfig config, Bus io, Bus mmio, ulong ramAbove4G)
+    {
+        var physBits = CpuIdBuilder.GuestPhysBits(config.Cpus.MaxPhysBits);
+        var mmio32 = PciMmioWindows.Split(Layout.PciMmio32Start, Layout.PciMmio32Start + Layout.PciMmio32Size, [1], PciMmioWindows.Mmio32Granularity);
+        var mmio64 = PciMmioWindows.Split(
+            Layout.RamAbove4GStart + ramAbove4G, Layout.PlatformDeviceAreaStart(physBits) - 1, [1], PciMmioWindows.Mmio64Granularity);
+        return PciSegment.Create(0, io, mmio, mmio32[0], mmio64[0], [5, 6, 7, 8, 9, 10, 11, 12]);
     }
 
     private static Serial16550? AddDevices(
@@ -148,7 +166,8 @@ public sealed class DeviceManager : IDisposable
             config.Pvpanic ? "pvpanic (--pvpanic)" :
             config.Rtc is not null ? "virtio-rtc (--rtc)" :
             config.Tpm is not null ? "TPM (--tpm)" :
-            config.Numa is { Count: > 0 } ? "NUMA (--numa)" :
+            config.Numa?.Exists(n => n.PciSegments is { Count: > 0 }) == true ? "NUMA PCI segments (--numa pci_segments=)" :
+            config.Numa?.Exists(n => n.DeviceId is not null) == true ? "NUMA generic initiators (--numa device_id=)" :
             config.Iommu ? "virtio-iommu" :
             config.Platform is { NumPciSegments: > 1 } ? "multiple PCI segments" :
             null;
