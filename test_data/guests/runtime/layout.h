@@ -24,4 +24,11 @@
 
 #define LINUX64_ENTRY_OFFSET    0x200
 
+/* Application processors (ap.S, smp.c): the real-mode trampoline is copied to
+ * AP_TRAMPOLINE (page aligned, below 1 MiB: the SIPI vector is its page number),
+ * each AP takes one of AP_MAX stacks of 1 << AP_STACK_SHIFT bytes. */
+#define AP_TRAMPOLINE           0x8000
+#define AP_MAX                  32
+#define AP_STACK_SHIFT          13
+
 #endif

@@ -94,6 +94,28 @@ void set_nmi_handler(nmi_handler fn);
  * another region or phys is beyond 48 bits. Only one such page is supported. */
 bool map_high_page(uint64_t phys);
 
+/* ---- application processors (smp.c, ap.S) ---- */
+
+/* Interrupt command register values (low word) for starting an AP. */
+#define ICR_INIT_ASSERT     0x0000C500u /* INIT, level-triggered, assert */
+#define ICR_INIT_DEASSERT   0x00008500u /* INIT, level-triggered, deassert */
+#define ICR_STARTUP         0x00000600u /* start-up IPI; | vector (page number of the code) */
+
+/* This CPU's local APIC ID (xAPIC or x2APIC, whichever mode it is in). */
+uint32_t lapic_id(void);
+
+/* Sends an IPI: command is the ICR low word, to physical destination apic_id. */
+void lapic_send_ipi(uint32_t apic_id, uint32_t command);
+
+/* Copies the AP trampoline to AP_TRAMPOLINE (the caller checks that it is free
+ * RAM) and makes every AP started there call fn(index) in long mode, on its own
+ * stack (index counts APs in arrival order), on this CPU's GDT, IDT and page
+ * tables; interrupts stay off. When fn returns the AP halts with `cli; hlt`. */
+void ap_prepare(void (*fn)(uint32_t index));
+
+void spin_lock(volatile uint32_t *lock);
+void spin_unlock(volatile uint32_t *lock);
+
 /* ---- IOAPIC (0xFEC00000) ---- */
 
 #define IOAPIC_VERSION 0x01

@@ -13,6 +13,9 @@ public static class GuestImages
     /// <summary>Prints each NMI and powers off on the ACPI GED power button (Cloud Hypervisor's GED).</summary>
     public const string Events = "events";
 
+    /// <summary>Starts every enabled application processor from the MADT with INIT-SIPI-SIPI and counts them online.</summary>
+    public const string Smp = "smp";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 
