@@ -90,6 +90,22 @@ public sealed class ApiLifecycleTests : IAsyncLifetime
     }
 
     [KvmFact]
+    public async Task EventMonitorWritesToAnInheritedDescriptor()
+    {
+        // The shell opens descriptor 3 on the events file and hands it to the VMM, as an orchestrator would.
+        await using var vmm = RunningProcess.Start("/bin/sh",
+            ["-c", $"exec 3>'{Events}'; exec '{VmmBinary.Path}' --api-socket 'path={Socket}' --event-monitor fd=3"]);
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+
+        Assert.Equal(204, (await api.PutAsync("vm.create", HaltConfig())).Status);
+        Assert.Equal(204, (await api.PutAsync("vm.delete")).Status);
+        Assert.Equal(200, (await api.PutAsync("vmm.shutdown")).Status);
+
+        Assert.Equal(0, (await vmm.WaitForExitAsync(TimeSpan.FromSeconds(10))).ExitCode);
+        Assert.Equal(["vmm/starting", "vm/deleted", "vmm/shutdown"], ReadEvents());
+    }
+
+    [KvmFact]
     public async Task SigtermEndsTheVmmCleanlyAndRemovesTheSocket()
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path, ["--api-socket", $"path={Socket}"]);
