@@ -10,6 +10,7 @@ packages=(
   dmidecode                            # decodes the VMM's SMBIOS tables in tests
   busybox-static cpio xz-utils zstd    # initramfs and kernel extraction
   file iproute2 procps util-linux      # `file`, network namespaces, TAP, ps
+  python3                              # benchmark harnesses (scripts/bench*.sh)
 )
 
 missing=()
