@@ -1,3 +1,4 @@
+using CloudHypervisor.Arch.Memory;
 using CloudHypervisor.Arch.X86;
 using CloudHypervisor.Contracts;
 using CloudHypervisor.Devices;
@@ -5,6 +6,7 @@ using CloudHypervisor.Devices.Acpi;
 using CloudHypervisor.Devices.Interrupts;
 using CloudHypervisor.Devices.Legacy;
 using CloudHypervisor.Devices.Pci;
+using CloudHypervisor.Devices.Virtio;
 using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Sys.Logging;
 
@@ -50,7 +52,11 @@ public sealed class DeviceManager : IDisposable
     /// <summary>The userspace IOAPIC; vCPU exits for level-triggered EOIs go to it.</summary>
     public Ioapic Ioapic { get; }
 
-    public static DeviceManager Create(VmConfig config, IVmControl control, IVm vm, ulong ramBelow4G, ulong ramAbove4G, ulong gedAddress, long createdTimestamp)
+    /// <summary>The virtio-pci functions on segment 0, in creation (slot) order.</summary>
+    public IReadOnlyList<VirtioPciDevice> VirtioDevices { get; private init; } = [];
+
+    public static DeviceManager Create(
+        VmConfig config, IVmControl control, IVm vm, GuestMemory memory, ulong ramBelow4G, ulong ramAbove4G, ulong gedAddress, long createdTimestamp)
     {
         RejectUnsupported(config);
         var io = new Bus();
@@ -65,7 +71,8 @@ public sealed class DeviceManager : IDisposable
             mmio.Insert(ged, gedAddress, AcpiGedDevice.Size);
             var pciSegment = CreatePciSegment0(config, io, mmio, ramAbove4G);
             var serial = AddDevices(config, control, ioapic, ramBelow4G, ramAbove4G, createdTimestamp, io, owned);
-            return new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned) { PciSegment = pciSegment };
+            var virtio = AddVirtioDevices(config, vm, memory, gsiRouting, pciSegment, owned);
+            return new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned) { PciSegment = pciSegment, VirtioDevices = virtio };
         }
         catch
         {
@@ -96,6 +103,45 @@ public sealed class DeviceManager : IDisposable
         var mmio64 = PciMmioWindows.Split(
             Layout.RamAbove4GStart + ramAbove4G, Layout.PlatformDeviceAreaStart(physBits) - 1, [1], PciMmioWindows.Mmio64Granularity);
         return PciSegment.Create(0, io, mmio, mmio32[0], mmio64[0], [5, 6, 7, 8, 9, 10, 11, 12]);
+    }
+
+    /// <summary>
+    /// The virtio-pci devices in upstream's creation order, each taking the lowest free slot: the
+    /// virtio-console's slot is held (it is not built yet) so the rng sits where upstream puts it.
+    /// </summary>
+    private static List<VirtioPciDevice> AddVirtioDevices(
+        VmConfig config, IVm vm, GuestMemory memory, GsiRoutingTable gsiRouting, PciSegment segment, List<IDisposable> owned)
+    {
+        var devices = new List<VirtioPciDevice>();
+        if (config.Rng.PciDeviceId is { } rngSlot)
+        {
+            segment.Bus.ReserveSlot(rngSlot);
+        }
+
+        if (config.Console.Mode != ConsoleMode.Off)
+        {
+            segment.Bus.AllocateSlot();
+        }
+
+        var rng = VirtioRng.Open(config.Rng.Id ?? VirtioRng.DefaultId, config.Rng.Src);
+        owned.Add(rng);
+        devices.Add(AddVirtioPciDevice(rng, config.Rng.PciDeviceId, vm, memory, gsiRouting, segment, owned));
+        return devices;
+    }
+
+    /// <summary>Wraps <paramref name="device"/> in the virtio-pci transport on a 64-bit BAR and plugs it in.</summary>
+    private static VirtioPciDevice AddVirtioPciDevice(
+        IVirtioDevice device, byte? explicitSlot, IVm vm, GuestMemory memory, GsiRoutingTable gsiRouting, PciSegment segment, List<IDisposable> owned)
+    {
+        var slot = explicitSlot ?? segment.Bus.AllocateSlot();
+        var vectors = MsiVectorGroup.Create(vm, gsiRouting, device.QueueMaxSizes.Count + 1);
+        owned.Add(vectors);
+        var bar = segment.AllocateBar(PciBarRegion.Memory64, VirtioPciLayout.BarSize, VirtioPciLayout.Bar64Alignment);
+        var pci = new VirtioPciDevice(device, memory, vectors, bar, PciBarRegion.Memory64);
+        owned.Insert(0, pci);
+        pci.RegisterNotifiers((fd, address) => vm.RegisterIoEventFd(fd.Fd, address, isPio: false));
+        segment.AddDevice(slot, pci, [pci.Bar]);
+        return pci;
     }
 
     private static Serial16550? AddDevices(
@@ -139,8 +185,8 @@ public sealed class DeviceManager : IDisposable
     }
 
     /// <summary>
-    /// Devices the VMM cannot build yet fail VM creation with a clear error. The virtio console and
-    /// rng are present in every default configuration, so those two only warn.
+    /// Devices the VMM cannot build yet fail VM creation with a clear error. The virtio console is
+    /// present in every default configuration, so it only warns.
     /// </summary>
     private static void RejectUnsupported(VmConfig config)
     {
@@ -148,8 +194,6 @@ public sealed class DeviceManager : IDisposable
         {
             Log.Warn("not supported yet: virtio-console; the guest gets no hvc0 (use --serial for output)");
         }
-
-        Log.Info("not supported yet: virtio-rng; no entropy device is created");
 
         var unsupported =
             config.Disks is { Count: > 0 } ? "virtio-block (--disk)" :
@@ -168,7 +212,7 @@ public sealed class DeviceManager : IDisposable
             config.Tpm is not null ? "TPM (--tpm)" :
             config.Numa?.Exists(n => n.PciSegments is { Count: > 0 }) == true ? "NUMA PCI segments (--numa pci_segments=)" :
             config.Numa?.Exists(n => n.DeviceId is not null) == true ? "NUMA generic initiators (--numa device_id=)" :
-            config.Iommu ? "virtio-iommu" :
+            config.Iommu || config.Rng.Iommu ? "virtio-iommu" :
             config.Platform is { NumPciSegments: > 1 } ? "multiple PCI segments" :
             null;
         if (unsupported is not null)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json.Nodes;
 using CloudHypervisor.Arch.Acpi;
 using CloudHypervisor.Arch.Loader;
 using CloudHypervisor.Arch.Memory;
@@ -8,6 +9,8 @@ using CloudHypervisor.Arch.X86;
 using CloudHypervisor.Contracts;
 using CloudHypervisor.Devices;
 using CloudHypervisor.Devices.Acpi;
+using CloudHypervisor.Devices.Pci;
+using CloudHypervisor.Devices.Virtio;
 using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Sys.Logging;
 using CloudHypervisor.Vmm.Cpu;
@@ -63,7 +66,7 @@ public sealed class Vm : IVmControl, IDisposable
             var below4G = Math.Min(ramEnd, Layout.Ram32BitEnd);
             var physBits = CpuIdBuilder.GuestPhysBits(cpu.MaxPhysBits);
             var gedAddress = GedAddress(physBits);
-            Devices = DeviceManager.Create(config, this, vm, below4G, ramEnd > Layout.RamAbove4GStart ? ramEnd - Layout.RamAbove4GStart : 0, gedAddress, created);
+            Devices = DeviceManager.Create(config, this, vm, memory, below4G, ramEnd > Layout.RamAbove4GStart ? ramEnd - Layout.RamAbove4GStart : 0, gedAddress, created);
 
             var kernel = LoadPayload(config.Payload);
             WriteAcpi(config, apicIds, physBits, gedAddress);
@@ -150,7 +153,10 @@ public sealed class Vm : IVmControl, IDisposable
     /// <summary>Presses the ACPI power button: the guest's GED handler sees the event and, normally, powers off.</summary>
     public void PressPowerButton() => Devices.Ged.Notify(AcpiNotification.PowerButtonChanged);
 
-    /// <summary>The devices upstream lists in <c>vm.info</c>: interrupt controller and serial port (bus-only devices are not listed).</summary>
+    /// <summary>
+    /// The devices upstream lists in <c>vm.info</c>: interrupt controller, serial port, and each virtio
+    /// device under its virtio-pci function (<c>_virtio-pci-&lt;id&gt;</c>, with its BDF and BAR). Bus-only devices are not listed.
+    /// </summary>
     public Dictionary<string, DeviceNode> DeviceTree()
     {
         var tree = new Dictionary<string, DeviceNode>(StringComparer.Ordinal)
@@ -160,6 +166,40 @@ public sealed class Vm : IVmControl, IDisposable
         if (Devices.Serial is not null)
         {
             tree["__serial"] = new DeviceNode { Id = "__serial" };
+        }
+
+        var segment = Devices.PciSegment;
+        for (var slot = 0; slot < PciBus.SlotCount; slot++)
+        {
+            if (segment.Bus.DeviceAt(slot) is not VirtioPciDevice pci)
+            {
+                continue;
+            }
+
+            var id = pci.Device.Id;
+            var parent = $"_virtio-pci-{id}";
+            var bar = pci.Bar;
+            tree[id] = new DeviceNode { Id = id, Parent = parent };
+            tree[parent] = new DeviceNode
+            {
+                Id = parent,
+                Children = [id],
+                PciBdf = $"{segment.Id:x4}:00:{slot:x2}.0",
+                Resources =
+                [
+                    new JsonObject
+                    {
+                        ["PciBar"] = new JsonObject
+                        {
+                            ["index"] = bar.Index,
+                            ["base"] = bar.Address,
+                            ["size"] = bar.Size,
+                            ["type_"] = bar.Region == PciBarRegion.Memory64 ? "Mmio64" : "Mmio32",
+                            ["prefetchable"] = bar.Prefetchable,
+                        },
+                    },
+                ],
+            };
         }
 
         return tree;

@@ -8,13 +8,33 @@ public class PciTests
     /// <summary>Upstream's host bridge: Intel 8086:0D57, class 06/00/00 (host bridge), header type 0, no BARs.</summary>
     private const string HostBridge = "00:00.0 vendor=8086 device=0d57 class=060000 header=00 bar0=0x00000000";
 
+    /// <summary>
+    /// Upstream's virtio-rng: 1AF4:1044, class FF/FF, in the first free slot (the guest kit boots with
+    /// `--console off`), its 64-bit BAR 0 at the top of the 64-bit window (low dword 0xFF80_0000, type bits 0b100).
+    /// </summary>
+    private const string VirtioRng = "00:01.0 vendor=1af4 device=1044 class=ffff00 header=00 bar0=0xff800004";
+
     [KvmFact]
-    public async Task GuestFindsUpstreamsHostBridgeAloneThroughThePorts()
+    public async Task GuestFindsUpstreamsHostBridgeAndVirtioRngThroughThePorts()
     {
         var lines = await BootPciGuestAsync();
 
         Assert.Contains($"pci: {HostBridge}", lines);
-        Assert.Contains("pci: functions=1", lines);
+        Assert.Contains($"pci: {VirtioRng}", lines);
+        Assert.Contains("pci: functions=2", lines);
+    }
+
+    /// <summary>With a virtio console configured, upstream gives it slot 1 and the rng slot 2 (the console itself is not built yet).</summary>
+    [KvmFact]
+    public async Task WithAVirtioConsoleTheRngMovesToSlotTwo()
+    {
+        var result = await VmmBinary.RunAsync(
+            ["--kernel", GuestImages.PathOf(GuestImages.Pci), "--cmdline", "pci", "--serial", "tty", "--console", "null", "--memory", "size=128M"]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.TrimEntries);
+        Assert.Contains($"pci: {VirtioRng.Replace("00:01.0", "00:02.0")}", lines);
+        Assert.Contains("pci: functions=2", lines);
     }
 
     [KvmFact]
@@ -24,7 +44,8 @@ public class PciTests
 
         Assert.Contains("pci: ecam base=0xe8000000", lines);
         Assert.Contains($"pci: ecam {HostBridge}", lines);
-        Assert.Contains("pci: ecam functions=1", lines);
+        Assert.Contains($"pci: ecam {VirtioRng}", lines);
+        Assert.Contains("pci: ecam functions=2", lines);
     }
 
     [KvmFact]
