@@ -47,6 +47,9 @@ public interface IVm : IDisposable
 
     void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null);
 
+    /// <summary>Removes a registration made by <see cref="RegisterIoEventFd"/> with the same arguments.</summary>
+    void UnregisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null);
+
     /// <summary>TSC frequency in kHz, or 0 when unknown.</summary>
     uint TscKhz { get; }
 }

@@ -26,6 +26,7 @@ public sealed class VirtioPciDevice : PciDevice, IDisposable
     private readonly byte[] accessCap = new byte[VirtioPciCapabilities.PciConfigAccessBodyLength];
     private readonly int accessCapOffset;
     private Action<EventFd, ulong>? registerNotifier;
+    private Action<EventFd, ulong>? unregisterNotifier;
     private bool activated;
 
     public VirtioPciDevice(IVirtioDevice device, GuestMemory memory, IMsixRouting msixRouting, ulong barAddress, PciBarRegion barRegion)
@@ -79,11 +80,13 @@ public sealed class VirtioPciDevice : PciDevice, IDisposable
 
     /// <summary>
     /// Hands every queue's notifier and notification address to <paramref name="register"/> (the
-    /// hypervisor's ioeventfd registration), now and again whenever the guest moves the BAR.
+    /// hypervisor's ioeventfd registration), now and again whenever the guest moves the BAR, after
+    /// <paramref name="unregister"/> has dropped the registrations at the old address.
     /// </summary>
-    public void RegisterNotifiers(Action<EventFd, ulong> register)
+    public void RegisterNotifiers(Action<EventFd, ulong> register, Action<EventFd, ulong> unregister)
     {
         registerNotifier = register;
+        unregisterNotifier = unregister;
         var bar = Bar.Address;
         for (var i = 0; i < notifiers.Length; i++)
         {
@@ -93,10 +96,11 @@ public sealed class VirtioPciDevice : PciDevice, IDisposable
 
     public override void MoveBar(ulong oldBase, ulong newBase)
     {
-        if (registerNotifier is { } register)
+        if (registerNotifier is { } register && unregisterNotifier is { } unregister)
         {
             for (var i = 0; i < notifiers.Length; i++)
             {
+                unregister(notifiers[i], oldBase + VirtioPciLayout.QueueNotifyOffset(i));
                 register(notifiers[i], newBase + VirtioPciLayout.QueueNotifyOffset(i));
             }
         }

@@ -7,7 +7,7 @@ namespace CloudHypervisor.Hypervisor.Kvm;
 
 internal sealed class KvmVm : IVm
 {
-    private const uint IoEventFdFlagDataMatch = 1, IoEventFdFlagPio = 2;
+    private const uint IoEventFdFlagDataMatch = 1, IoEventFdFlagPio = 2, IoEventFdFlagDeassign = 4;
     private readonly KvmHypervisor hypervisor;
     private readonly SafeFd vm;
 
@@ -96,14 +96,20 @@ internal sealed class KvmVm : IVm
         }
     }
 
-    public unsafe void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length, ulong? dataMatch)
+    public void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length, ulong? dataMatch) =>
+        IoEventFd(eventFd, address, isPio, length, dataMatch, 0);
+
+    public void UnregisterIoEventFd(int eventFd, ulong address, bool isPio, uint length, ulong? dataMatch) =>
+        IoEventFd(eventFd, address, isPio, length, dataMatch, IoEventFdFlagDeassign);
+
+    private unsafe void IoEventFd(int eventFd, ulong address, bool isPio, uint length, ulong? dataMatch, uint extraFlags)
     {
         var ioeventfd = new KvmIoEventFd
         {
             Addr = address,
             Len = length,
             Fd = eventFd,
-            Flags = (isPio ? IoEventFdFlagPio : 0) | (dataMatch.HasValue ? IoEventFdFlagDataMatch : 0),
+            Flags = (isPio ? IoEventFdFlagPio : 0) | (dataMatch.HasValue ? IoEventFdFlagDataMatch : 0) | extraFlags,
             Datamatch = dataMatch ?? 0,
         };
         Check(Libc.Ioctl(vm.Fd, KvmIoctls.IoEventFd, &ioeventfd), "KVM_IOEVENTFD");

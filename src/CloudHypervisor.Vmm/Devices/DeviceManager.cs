@@ -139,7 +139,9 @@ public sealed class DeviceManager : IDisposable
         var bar = segment.AllocateBar(PciBarRegion.Memory64, VirtioPciLayout.BarSize, VirtioPciLayout.Bar64Alignment);
         var pci = new VirtioPciDevice(device, memory, vectors, bar, PciBarRegion.Memory64);
         owned.Insert(0, pci);
-        pci.RegisterNotifiers((fd, address) => vm.RegisterIoEventFd(fd.Fd, address, isPio: false));
+        pci.RegisterNotifiers(
+            (fd, address) => vm.RegisterIoEventFd(fd.Fd, address, isPio: false),
+            (fd, address) => vm.UnregisterIoEventFd(fd.Fd, address, isPio: false));
         segment.AddDevice(slot, pci, [pci.Bar]);
         return pci;
     }

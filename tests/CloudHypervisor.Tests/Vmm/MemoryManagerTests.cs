@@ -251,6 +251,8 @@ public class MemoryManagerTests
 
         public void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null) => throw new NotSupportedException();
 
+        public void UnregisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null) => throw new NotSupportedException();
+
         public void Dispose()
         {
         }

@@ -86,6 +86,8 @@ public class MsiVectorGroupTests
 
         public void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null) => throw new NotSupportedException();
 
+        public void UnregisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null) => throw new NotSupportedException();
+
         public void SetUserMemoryRegion(uint slot, ulong guestAddress, ulong size, nint hostAddress, bool readOnly = false) => throw new NotSupportedException();
 
         public void EnableSplitIrqChip(uint ioapicPins) => throw new NotSupportedException();
