@@ -51,6 +51,7 @@ static inline void *phys(uint64_t addr)
 }
 
 static inline uint8_t mmio_read8(uint64_t a) { return *(volatile uint8_t *)phys(a); }
+static inline uint16_t mmio_read16(uint64_t a) { return *(volatile uint16_t *)phys(a); }
 static inline uint32_t mmio_read32(uint64_t a) { return *(volatile uint32_t *)phys(a); }
 static inline void mmio_write8(uint64_t a, uint8_t v) { *(volatile uint8_t *)phys(a) = v; }
 static inline void mmio_write16(uint64_t a, uint16_t v) { *(volatile uint16_t *)phys(a) = v; }
@@ -216,5 +217,101 @@ int acpi_s5_sleep_type(void);
 
 /* Shuts the VM down through the FADT; prints "shutdown failed: ..." otherwise. */
 __attribute__((noreturn)) void acpi_shutdown(void);
+
+/* ---- virtio-pci modern, polling (virtio.c) ----
+ * Bus 0 only, through 0xCF8/0xCFC or, when nothing answers there, ECAM at the
+ * MCFG base. Everything except virtio_pci_map also works in ring 3 (user_call),
+ * where polling loops run natively. One synchronous request at a time. */
+
+#define VIRTIO_PCI_VENDOR        0x1AF4
+#define VIRTIO_PCI_DEVICE_BASE   0x1040      /* modern device id = 0x1040 + virtio type */
+#define VIRTIO_TYPE_NET          1
+#define VIRTIO_TYPE_BLOCK        2
+#define VIRTIO_TYPE_CONSOLE      3
+#define VIRTIO_TYPE_RNG          4
+
+#define VIRTIO_STATUS_ACKNOWLEDGE 0x01
+#define VIRTIO_STATUS_DRIVER      0x02
+#define VIRTIO_STATUS_DRIVER_OK   0x04
+#define VIRTIO_STATUS_FEATURES_OK 0x08
+#define VIRTIO_STATUS_FAILED      0x80
+
+#define VIRTIO_F_VERSION_1       (1ull << 32)
+
+#define VIRTQ_DESC_F_NEXT        1
+#define VIRTQ_DESC_F_WRITE       2
+#define VIRTQ_MAX_SIZE           128         /* so one 4 KiB page holds a whole queue */
+#define VIRTQ_MEMORY_BYTES       4096
+
+struct virtio_pci {
+    uint8_t dev, fn;              /* bus 0 */
+    uint16_t type;                /* virtio device type (PCI device id - 0x1040) */
+    bool bars_assigned;           /* the driver had to place an unassigned BAR itself */
+    uint64_t common, notify, isr, device; /* MMIO addresses of the capabilities (0: absent) */
+    uint32_t notify_multiplier;
+    uint64_t features;            /* negotiated (virtio_start) */
+};
+
+struct virtq_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags;
+    uint16_t next;
+} __attribute__((packed));
+
+struct virtq {
+    uint16_t index, size;
+    uint16_t next_avail, last_used;
+    struct virtq_desc *desc;
+    volatile uint16_t *avail;     /* flags, idx, ring[size], used_event */
+    volatile uint8_t *used;       /* flags, idx, {id, len}[size], avail_event */
+    uint64_t notify;              /* where the queue index is written to notify */
+};
+
+/* One buffer of a request chain: the device reads it, or writes it when device_writes. */
+struct virtq_buffer {
+    void *data;
+    uint32_t len;
+    bool device_writes;
+};
+
+/* "cf8", "ecam" or "none": how virtio_pci_scan reached configuration space. */
+const char *virtio_pci_config_mechanism(void);
+
+/* Finds up to max modern virtio functions on bus 0 (vendor 0x1AF4, device
+ * 0x1040 + type), in slot order; places unassigned memory BARs in a free part
+ * of 0xC0000000-0xE0000000, enables memory decoding and bus mastering and reads
+ * the vendor capabilities. Returns the number found. */
+int virtio_pci_scan(struct virtio_pci *out, int max);
+
+/* Ring 0 only: maps the capability regions that lie above 4 GiB (map_high_page). */
+bool virtio_pci_map(const struct virtio_pci *d);
+
+/* Reset, ACKNOWLEDGE|DRIVER, accept VIRTIO_F_VERSION_1 plus whatever of wanted
+ * the device offers, FEATURES_OK (checked). False, with FAILED set, otherwise. */
+bool virtio_start(struct virtio_pci *d, uint64_t wanted);
+
+/* Sets up split queue `index` with min(size, device maximum) entries (a power
+ * of two) in memory, one zeroed 4 KiB-aligned VIRTQ_MEMORY_BYTES block; no MSI-X vector. */
+bool virtq_setup(struct virtio_pci *d, struct virtq *q, uint16_t index, uint16_t size, void *memory);
+
+/* Sets DRIVER_OK; returns the device status read back. */
+uint8_t virtio_driver_ok(struct virtio_pci *d);
+uint8_t virtio_status(const struct virtio_pci *d);
+
+/* Posts one chain (count <= queue size), notifies, polls the used ring up to
+ * timeout_cycles TSC cycles. Returns the length the device reports written, or
+ * -1 on timeout. */
+int64_t virtq_transfer(struct virtq *q, const struct virtq_buffer *buffers, int count, uint64_t timeout_cycles);
+
+/* Device-specific configuration (little endian), re-read until config_generation is stable. */
+uint32_t virtio_config_read32(const struct virtio_pci *d, uint32_t offset);
+uint64_t virtio_config_read64(const struct virtio_pci *d, uint32_t offset);
+
+/* "net", "blk", "console", "rng", ... or "type<N>" (static buffer for the last). */
+const char *virtio_type_name(uint16_t type);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32): crc32_update(0, p, n) is the CRC of p[0..n). */
+uint32_t crc32_update(uint32_t crc, const void *data, size_t len);
 
 #endif

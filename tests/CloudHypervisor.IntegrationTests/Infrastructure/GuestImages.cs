@@ -16,6 +16,9 @@ public static class GuestImages
     /// <summary>Starts every enabled application processor from the MADT with INIT-SIPI-SIPI and counts them online.</summary>
     public const string Smp = "smp";
 
+    /// <summary>Polling virtio-pci modern drivers: lists the devices, reads rng bytes, reads/writes/flushes a virtio-blk disk.</summary>
+    public const string Virtio = "virtio";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 

@@ -6,6 +6,10 @@ public sealed record QemuOptions(string Kernel)
     public string? CommandLine { get; init; }
     public string? Initrd { get; init; }
     public QemuMachine Machine { get; init; } = QemuMachine.Microvm;
+
+    /// <summary>Extra machine properties appended to -M, e.g. "pcie=on" (microvm's PCIe host, no firmware BAR setup).</summary>
+    public string? MachineProperties { get; init; }
+
     public int MemoryMib { get; init; } = 512;
     public int Cpus { get; init; } = 1;
 

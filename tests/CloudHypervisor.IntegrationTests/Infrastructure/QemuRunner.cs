@@ -11,6 +11,8 @@ public static class QemuRunner
             QemuMachine.Q35 => "q35,accel=kvm",
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Machine, null),
         };
+        if (options.MachineProperties is not null)
+            machine += "," + options.MachineProperties;
         var args = new List<string>
         {
             "-M", machine,

@@ -1,0 +1,215 @@
+/* virtio: polling drivers for the modern virtio-pci devices on bus 0.
+ *
+ * Discovery, driver setup and every polling loop run in ring 3 (user_call);
+ * ring 0 only maps capability regions that lie above 4 GiB. The first rng
+ * device reads `rng=N` bytes (default 64); the first blk device reports its
+ * capacity and sector 0's CRC-32, with `blk-write=S` writes a pattern to sector
+ * S (byte i = (i * 7 + S) mod 256), flushes and reads it back, and with
+ * `blk-crc` prints the CRC-32 of the whole disk (after that write). */
+#include "runtime.h"
+
+#define MAX_DEVICES       16
+#define QUEUE_SIZE        16
+#define TIMEOUT_CYCLES    (10ull * 1000 * 1000 * 1000)
+#define SECTOR            512
+#define CHUNK_SECTORS     64
+#define DEFAULT_RNG_BYTES 64
+
+#define VIRTIO_BLK_F_RO    (1ull << 5)
+#define VIRTIO_BLK_F_FLUSH (1ull << 9)
+#define VIRTIO_BLK_T_IN    0
+#define VIRTIO_BLK_T_OUT   1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_S_OK    0
+
+struct blk_request_header {
+    uint32_t type;
+    uint32_t reserved;
+    uint64_t sector;
+};
+
+static struct virtio_pci devices[MAX_DEVICES];
+static int device_count;
+static bool mapped[MAX_DEVICES];
+
+static uint8_t rng_queue_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static uint8_t blk_queue_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static uint8_t data[CHUNK_SECTORS * SECTOR] __attribute__((aligned(4096)));
+static uint8_t readback[SECTOR] __attribute__((aligned(512)));
+static struct blk_request_header blk_header;
+static volatile uint8_t blk_status;
+
+/* Brings a device to DRIVER_OK with queue 0 set up; prints why not otherwise. */
+static bool start_device(struct virtio_pci *d, const char *name, uint64_t wanted, struct virtq *q, void *memory)
+{
+    if (!virtio_start(d, wanted)) {
+        kprintf("virtio: %s start failed status=0x%x\n", name, virtio_status(d));
+        return false;
+    }
+    if (!virtq_setup(d, q, 0, QUEUE_SIZE, memory)) {
+        kprintf("virtio: %s queue setup failed\n", name);
+        return false;
+    }
+    uint8_t status = virtio_driver_ok(d);
+    kprintf("virtio: %s features=0x%lx queue-size=%u status=0x%x\n", name, d->features, q->size, status);
+    return (status & 0xC0) == 0; /* neither FAILED nor DEVICE_NEEDS_RESET */
+}
+
+/* ---- rng ---- */
+
+static void run_rng(struct virtio_pci *d)
+{
+    static struct virtq q;
+    if (!start_device(d, "rng", 0, &q, rng_queue_memory))
+        return;
+    uint64_t wanted = DEFAULT_RNG_BYTES;
+    if (cmdline_get_u64("rng", &wanted) && wanted > sizeof(data))
+        wanted = sizeof(data);
+    memset(data, 0, sizeof(data));
+    uint64_t got = 0;
+    for (int requests = 0; got < wanted && requests < 1000; requests++) {
+        struct virtq_buffer buffer = { data + got, (uint32_t)(wanted - got), true };
+        int64_t written = virtq_transfer(&q, &buffer, 1, TIMEOUT_CYCLES);
+        if (written < 0) {
+            kprintf("virtio: rng timeout after bytes=%lu\n", got);
+            return;
+        }
+        got += (uint64_t)written;
+    }
+    uint64_t nonzero = 0;
+    uint32_t fnv = 2166136261u; /* FNV-1a */
+    for (uint64_t i = 0; i < got; i++) {
+        nonzero += data[i] != 0;
+        fnv = (fnv ^ data[i]) * 16777619u;
+    }
+    kprintf("virtio: rng bytes=%lu nonzero=%lu fnv1a=0x%08x\n", got, nonzero, fnv);
+}
+
+/* ---- blk ---- */
+
+/* One request: header, optional data, status. False on timeout or a non-OK status. */
+static bool blk_request(struct virtq *q, uint32_t type, uint64_t sector, void *buffer, uint32_t bytes)
+{
+    blk_header.type = type;
+    blk_header.reserved = 0;
+    blk_header.sector = sector;
+    blk_status = 0xFF;
+    struct virtq_buffer chain[3] = { { &blk_header, sizeof(blk_header), false } };
+    int count = 1;
+    if (bytes)
+        chain[count++] = (struct virtq_buffer){ buffer, bytes, type == VIRTIO_BLK_T_IN };
+    chain[count++] = (struct virtq_buffer){ (void *)&blk_status, 1, true };
+    if (virtq_transfer(q, chain, count, TIMEOUT_CYCLES) < 0) {
+        kprintf("virtio: blk timeout type=%u sector=%lu\n", type, sector);
+        return false;
+    }
+    return blk_status == VIRTIO_BLK_S_OK;
+}
+
+static void blk_write_and_flush(struct virtq *q, const struct virtio_pci *d, uint64_t sector, uint64_t capacity)
+{
+    if (sector >= capacity) {
+        kprintf("virtio: blk write sector=%lu beyond capacity\n", sector);
+        return;
+    }
+    if (d->features & VIRTIO_BLK_F_RO) {
+        kprintf("virtio: blk read-only\n");
+        return;
+    }
+    for (int i = 0; i < SECTOR; i++)
+        data[i] = (uint8_t)(i * 7 + sector);
+    bool written = blk_request(q, VIRTIO_BLK_T_OUT, sector, data, SECTOR);
+    if (!(d->features & VIRTIO_BLK_F_FLUSH))
+        kprintf("virtio: blk flush unsupported\n");
+    else
+        kprintf("virtio: blk flush %s\n", blk_request(q, VIRTIO_BLK_T_FLUSH, 0, 0, 0) ? "ok" : "failed");
+    memset(readback, 0, sizeof(readback));
+    bool read = blk_request(q, VIRTIO_BLK_T_IN, sector, readback, SECTOR);
+    kprintf("virtio: blk write sector=%lu %s\n", sector,
+            !written ? "failed" : !read ? "readback-failed" : memcmp(data, readback, SECTOR) == 0 ? "ok" : "mismatch");
+}
+
+static void blk_disk_crc(struct virtq *q, uint64_t capacity)
+{
+    uint32_t crc = 0;
+    for (uint64_t sector = 0; sector < capacity; sector += CHUNK_SECTORS) {
+        uint64_t count = capacity - sector < CHUNK_SECTORS ? capacity - sector : CHUNK_SECTORS;
+        if (!blk_request(q, VIRTIO_BLK_T_IN, sector, data, (uint32_t)(count * SECTOR))) {
+            kprintf("virtio: blk read failed sector=%lu\n", sector);
+            return;
+        }
+        crc = crc32_update(crc, data, count * SECTOR);
+    }
+    kprintf("virtio: blk disk-crc=0x%08x sectors=%lu\n", crc, capacity);
+}
+
+static void run_blk(struct virtio_pci *d)
+{
+    static struct virtq q;
+    if (!start_device(d, "blk", VIRTIO_BLK_F_FLUSH | VIRTIO_BLK_F_RO, &q, blk_queue_memory))
+        return;
+    uint64_t capacity = virtio_config_read64(d, 0);
+    uint64_t first = capacity < 8 ? capacity : 8;
+    if (first == 0 || !blk_request(&q, VIRTIO_BLK_T_IN, 0, data, (uint32_t)(first * SECTOR))) {
+        kprintf("virtio: blk capacity=%lu read failed\n", capacity);
+        return;
+    }
+    kprintf("virtio: blk capacity=%lu sector0-crc=0x%08x\n", capacity, crc32_update(0, data, SECTOR));
+    uint64_t sector;
+    if (cmdline_get_u64("blk-write", &sector))
+        blk_write_and_flush(&q, d, sector, capacity);
+    if (cmdline_has_word("blk-crc"))
+        blk_disk_crc(&q, capacity);
+}
+
+/* ---- the guest ---- */
+
+static uint64_t discover(uint64_t unused)
+{
+    (void)unused;
+    device_count = virtio_pci_scan(devices, MAX_DEVICES);
+    kprintf("virtio: devices=");
+    for (int i = 0; i < device_count; i++)
+        kprintf("%s%s", i ? "," : "", virtio_type_name(devices[i].type));
+    kprintf("%s\n", device_count ? "" : "none");
+    kprintf("virtio: config=%s\n", virtio_pci_config_mechanism());
+    for (int i = 0; i < device_count; i++) {
+        const struct virtio_pci *d = &devices[i];
+        kprintf("virtio: 00:%02x.%u type=%s common=0x%lx notify=0x%lx multiplier=%u isr=0x%lx device=0x%lx%s\n",
+                d->dev, d->fn, virtio_type_name(d->type), d->common, d->notify, d->notify_multiplier,
+                d->isr, d->device, d->bars_assigned ? " bars=assigned" : "");
+    }
+    return 0;
+}
+
+static uint64_t run_drivers(uint64_t unused)
+{
+    (void)unused;
+    bool rng_done = false, blk_done = false;
+    for (int i = 0; i < device_count; i++) {
+        struct virtio_pci *d = &devices[i];
+        if (!mapped[i])
+            continue;
+        if (d->type == VIRTIO_TYPE_RNG && !rng_done) {
+            rng_done = true;
+            run_rng(d);
+        } else if (d->type == VIRTIO_TYPE_BLOCK && !blk_done) {
+            blk_done = true;
+            run_blk(d);
+        }
+    }
+    return 0;
+}
+
+void guest_main(void)
+{
+    kprintf("virtio: guest kit virtio started\n");
+    user_call(discover, 0);
+    for (int i = 0; i < device_count; i++) {
+        mapped[i] = virtio_pci_map(&devices[i]);
+        if (!mapped[i])
+            kprintf("virtio: 00:%02x.%u map failed\n", devices[i].dev, devices[i].fn);
+    }
+    user_call(run_drivers, 0);
+    kprintf("virtio: done\n");
+}
