@@ -246,6 +246,11 @@ public sealed class Vm : IVmControl, IDisposable
         var kernel = KernelLoader.Load(image, memory);
 
         BootInfo.WriteDescriptorTables(memory);
+        if (!isKernel && payload.Cmdline is not null)
+        {
+            Log.Warn("Ignoring cmdline parameter as firmware is provided as the payload");
+        }
+
         if (isKernel)
         {
             BootInfo.WriteCommandLine(memory, Encoding.UTF8.GetBytes(payload.Cmdline ?? string.Empty));
