@@ -5,7 +5,10 @@
  * device reads `rng=N` bytes (default 64); the first blk device reports its
  * capacity and sector 0's CRC-32, with `blk-write=S` writes a pattern to sector
  * S (byte i = (i * 7 + S) mod 256), flushes and reads it back, and with
- * `blk-crc` prints the CRC-32 of the whole disk (after that write). */
+ * `blk-crc` prints the CRC-32 of the whole disk (after that write). With
+ * `console` on the command line the first console device (single port, no
+ * MULTIPORT) transmits a line on port 0's transmitq and echoes one line read
+ * from its receiveq (bounded wait) on the serial port. */
 #include "runtime.h"
 
 #define MAX_DEVICES       16
@@ -34,6 +37,9 @@ static bool mapped[MAX_DEVICES];
 
 static uint8_t rng_queue_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
 static uint8_t blk_queue_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static uint8_t console_rx_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static uint8_t console_tx_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static char console_line[128];
 static uint8_t data[CHUNK_SECTORS * SECTOR] __attribute__((aligned(4096)));
 static uint8_t readback[SECTOR] __attribute__((aligned(512)));
 static struct blk_request_header blk_header;
@@ -162,6 +168,56 @@ static void run_blk(struct virtio_pci *d)
         blk_disk_crc(&q, capacity);
 }
 
+/* ---- console ---- */
+
+#define CONSOLE_GREETING "virtio-console: hello from hvc0\n"
+
+static void run_console(struct virtio_pci *d)
+{
+    static struct virtq rx, tx;
+    if (!virtio_start(d, 0)) {
+        kprintf("virtio: console start failed status=0x%x\n", virtio_status(d));
+        return;
+    }
+    if (!virtq_setup(d, &rx, 0, QUEUE_SIZE, console_rx_memory) || !virtq_setup(d, &tx, 1, QUEUE_SIZE, console_tx_memory)) {
+        kprintf("virtio: console queue setup failed\n");
+        return;
+    }
+    uint8_t status = virtio_driver_ok(d);
+    kprintf("virtio: console features=0x%lx cols=%u rows=%u max-ports=%u status=0x%x\n", d->features,
+            virtio_config_read32(d, 0) & 0xFFFF, virtio_config_read32(d, 0) >> 16, virtio_config_read32(d, 4), status);
+    if (status & 0xC0)
+        return;
+
+    static char greeting[] = CONSOLE_GREETING;
+    struct virtq_buffer out = { greeting, sizeof(greeting) - 1, false };
+    kprintf("virtio: console sent %s\n", virtq_transfer(&tx, &out, 1, TIMEOUT_CYCLES) < 0 ? "timeout" : "ok");
+
+    /* One line back, a piece per used receive buffer, within the overall timeout. */
+    uint32_t got = 0;
+    uint64_t start = rdtsc();
+    while (got < sizeof(console_line) - 1) {
+        uint64_t spent = rdtsc() - start;
+        if (spent >= TIMEOUT_CYCLES) {
+            kprintf("virtio: console receive timeout bytes=%u\n", got);
+            return;
+        }
+        struct virtq_buffer in = { console_line + got, (uint32_t)(sizeof(console_line) - 1 - got), true };
+        int64_t n = virtq_transfer(&rx, &in, 1, TIMEOUT_CYCLES - spent);
+        if (n < 0) {
+            kprintf("virtio: console receive timeout bytes=%u\n", got);
+            return;
+        }
+        got += (uint32_t)n;
+        if (got && (console_line[got - 1] == '\n' || console_line[got - 1] == '\r'))
+            break;
+    }
+    while (got && (console_line[got - 1] == '\n' || console_line[got - 1] == '\r'))
+        got--;
+    console_line[got] = '\0';
+    kprintf("virtio: console got %s\n", console_line);
+}
+
 /* ---- the guest ---- */
 
 static uint64_t discover(uint64_t unused)
@@ -185,7 +241,7 @@ static uint64_t discover(uint64_t unused)
 static uint64_t run_drivers(uint64_t unused)
 {
     (void)unused;
-    bool rng_done = false, blk_done = false;
+    bool rng_done = false, blk_done = false, console_done = !cmdline_has_word("console");
     for (int i = 0; i < device_count; i++) {
         struct virtio_pci *d = &devices[i];
         if (!mapped[i])
@@ -196,6 +252,9 @@ static uint64_t run_drivers(uint64_t unused)
         } else if (d->type == VIRTIO_TYPE_BLOCK && !blk_done) {
             blk_done = true;
             run_blk(d);
+        } else if (d->type == VIRTIO_TYPE_CONSOLE && !console_done) {
+            console_done = true;
+            run_console(d);
         }
     }
     return 0;

@@ -140,6 +140,44 @@ public sealed class VirtioGuestTests
         GuestAssert.EndsWithDone(result, "virtio");
     }
 
+    /// <summary>QEMU's virtio-serial with max_ports=1 offers no MULTIPORT: port 0 is the plain receiveq/transmitq
+    /// console Cloud Hypervisor builds. The guest's line reaches the socket client and the client's line comes back.</summary>
+    [QemuFact]
+    public async Task Q35_console_transmits_a_line_and_receives_one_back()
+    {
+        var directory = Directory.CreateTempSubdirectory("ch-vcon-");
+        try
+        {
+            var socketPath = Path.Combine(directory.FullName, "console.sock");
+            var client = ConsoleClient.EchoOneLineAsync(socketPath, "pong from host\n", Timeout);
+            var result = await QemuRunner.RunAsync(
+                new QemuOptions(GuestImages.PathOf(GuestImages.Virtio))
+                {
+                    Machine = QemuMachine.Q35,
+                    CommandLine = "console",
+                    ExtraArguments =
+                    [
+                        "-device", "virtio-serial-pci,disable-legacy=on,max_ports=1",
+                        "-chardev", $"socket,id=c0,path={socketPath},server=on,wait=off",
+                        "-device", "virtconsole,chardev=c0",
+                    ],
+                },
+                Timeout);
+
+            GuestAssert.ShutDownCleanly(result);
+            GuestAssert.NoException(result);
+            GuestAssert.HasLine(result, "virtio: devices=console");
+            GuestAssert.HasLine(result, "virtio: console sent ok");
+            Assert.Equal("virtio-console: hello from hvc0", await client);
+            GuestAssert.HasLine(result, "virtio: console got pong from host");
+            GuestAssert.EndsWithDone(result, "virtio");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>"virtio: rng bytes=N nonzero=M": all N bytes came, and (the buffer starts zeroed) they are random.</summary>
     internal static void AssertRandomBytesArrived(QemuResult result, int bytes)
     {
