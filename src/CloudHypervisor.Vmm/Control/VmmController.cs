@@ -106,10 +106,20 @@ public sealed class VmmController : IDisposable
         };
     });
 
+    /// <summary>Per device id, the counters upstream keeps (virtio-block: bytes, operations, latencies).</summary>
     public VmCounters Counters() => thread.Invoke(() =>
     {
-        _ = vm ?? throw VmError.NotRunning();
-        return new VmCounters();
+        var running = vm ?? throw VmError.NotRunning();
+        var counters = new VmCounters();
+        foreach (var pci in running.Devices.VirtioDevices)
+        {
+            if (pci.Device is CloudHypervisor.Devices.Virtio.Block.VirtioBlock block)
+            {
+                counters[block.Id] = new Dictionary<string, ulong>(block.Counters.Snapshot());
+            }
+        }
+
+        return counters;
     });
 
     public void PowerButton() => thread.Invoke(() =>
@@ -375,6 +385,17 @@ public sealed class VmmController : IDisposable
         }
 
         vm = created;
+
+        // vm.info reports the pseudo-terminals the console backends allocated, as upstream does.
+        if (bootConfig.Serial.Mode == ConsoleMode.Pty)
+        {
+            bootConfig.Serial.File = created.Config.Serial.File;
+        }
+
+        if (bootConfig.Console.Mode == ConsoleMode.Pty)
+        {
+            bootConfig.Console.File = created.Config.Console.File;
+        }
     }
 
     private void DestroyVm(GuestVm running, bool announce = true)

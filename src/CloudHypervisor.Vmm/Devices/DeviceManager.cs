@@ -7,8 +7,8 @@ using CloudHypervisor.Devices.Interrupts;
 using CloudHypervisor.Devices.Legacy;
 using CloudHypervisor.Devices.Pci;
 using CloudHypervisor.Devices.Virtio;
+using CloudHypervisor.Devices.Virtio.Console;
 using CloudHypervisor.Hypervisor;
-using CloudHypervisor.Sys.Logging;
 
 namespace CloudHypervisor.Vmm.Devices;
 
@@ -106,8 +106,8 @@ public sealed class DeviceManager : IDisposable
     }
 
     /// <summary>
-    /// The virtio-pci devices in upstream's creation order, each taking the lowest free slot: the
-    /// virtio-console's slot is held (it is not built yet) so the rng sits where upstream puts it.
+    /// The virtio-pci devices in upstream's creation order, each taking the lowest free slot after the
+    /// explicit <c>pci_device_id</c>s are reserved: virtio-console first (00:01.0 by default), disks, then rng.
     /// </summary>
     private static List<VirtioPciDevice> AddVirtioDevices(
         VmConfig config, IVm vm, GuestMemory memory, GsiRoutingTable gsiRouting, PciSegment segment, List<IDisposable> owned)
@@ -118,9 +118,29 @@ public sealed class DeviceManager : IDisposable
             segment.Bus.ReserveSlot(rngSlot);
         }
 
+        foreach (var disk in config.Disks ?? [])
+        {
+            if (disk.PciDeviceId is { } diskSlot)
+            {
+                segment.Bus.ReserveSlot(diskSlot);
+            }
+        }
+
+        if (config.Console.PciDeviceId is { } consoleSlot && config.Console.Mode != ConsoleMode.Off)
+        {
+            segment.Bus.ReserveSlot(consoleSlot);
+        }
+
         if (config.Console.Mode != ConsoleMode.Off)
         {
-            segment.Bus.AllocateSlot();
+            devices.Add(AddVirtioConsole(config.Console, vm, memory, gsiRouting, segment, owned));
+        }
+
+        foreach (var disk in config.Disks ?? [])
+        {
+            var block = BlockDevices.Open(disk);
+            owned.Add(block);
+            devices.Add(AddVirtioPciDevice(block, disk.PciDeviceId, vm, memory, gsiRouting, segment, owned, PciBarRegion.Memory32));
         }
 
         var rng = VirtioRng.Open(config.Rng.Id ?? VirtioRng.DefaultId, config.Rng.Src);
@@ -129,15 +149,37 @@ public sealed class DeviceManager : IDisposable
         return devices;
     }
 
-    /// <summary>Wraps <paramref name="device"/> in the virtio-pci transport on a 64-bit BAR and plugs it in.</summary>
+    /// <summary>The virtio-console (`__console`) over its `--console` backend, whose input and resizes reach it from now on.</summary>
+    private static VirtioPciDevice AddVirtioConsole(
+        ConsoleConfig config, IVm vm, GuestMemory memory, GsiRoutingTable gsiRouting, PciSegment segment, List<IDisposable> owned)
+    {
+        var backend = VirtioConsoleBackend.Open(config);
+        owned.Add(backend);
+        var console = new VirtioConsole(VirtioConsole.DefaultId, backend.Output, backend.InitialSize);
+        owned.Add(console);
+        var pci = AddVirtioPciDevice(console, config.PciDeviceId, vm, memory, gsiRouting, segment, owned);
+
+        // Closed before the transport (which closes the device), so no input or resize reaches a closed device.
+        owned.Remove(backend);
+        owned.Insert(0, backend);
+        backend.Start(console);
+        return pci;
+    }
+
+    /// <summary>
+    /// Wraps <paramref name="device"/> in the virtio-pci transport and plugs it in: on a 64-bit BAR, or for
+    /// cold-plugged disks (as upstream) a 32-bit BAR aligned to its size.
+    /// </summary>
     private static VirtioPciDevice AddVirtioPciDevice(
-        IVirtioDevice device, byte? explicitSlot, IVm vm, GuestMemory memory, GsiRoutingTable gsiRouting, PciSegment segment, List<IDisposable> owned)
+        IVirtioDevice device, byte? explicitSlot, IVm vm, GuestMemory memory, GsiRoutingTable gsiRouting, PciSegment segment, List<IDisposable> owned,
+        PciBarRegion barRegion = PciBarRegion.Memory64)
     {
         var slot = explicitSlot ?? segment.Bus.AllocateSlot();
         var vectors = MsiVectorGroup.Create(vm, gsiRouting, device.QueueMaxSizes.Count + 1);
         owned.Add(vectors);
-        var bar = segment.AllocateBar(PciBarRegion.Memory64, VirtioPciLayout.BarSize, VirtioPciLayout.Bar64Alignment);
-        var pci = new VirtioPciDevice(device, memory, vectors, bar, PciBarRegion.Memory64);
+        var alignment = barRegion == PciBarRegion.Memory32 ? VirtioPciLayout.BarSize : VirtioPciLayout.Bar64Alignment;
+        var bar = segment.AllocateBar(barRegion, VirtioPciLayout.BarSize, alignment);
+        var pci = new VirtioPciDevice(device, memory, vectors, bar, barRegion);
         owned.Insert(0, pci);
         pci.RegisterNotifiers(
             (fd, address) => vm.RegisterIoEventFd(fd.Fd, address, isPio: false),
@@ -186,19 +228,10 @@ public sealed class DeviceManager : IDisposable
         return serial;
     }
 
-    /// <summary>
-    /// Devices the VMM cannot build yet fail VM creation with a clear error. The virtio console is
-    /// present in every default configuration, so it only warns.
-    /// </summary>
+    /// <summary>Devices the VMM cannot build yet fail VM creation with a clear error.</summary>
     private static void RejectUnsupported(VmConfig config)
     {
-        if (config.Console.Mode != ConsoleMode.Off)
-        {
-            Log.Warn("not supported yet: virtio-console; the guest gets no hvc0 (use --serial for output)");
-        }
-
         var unsupported =
-            config.Disks is { Count: > 0 } ? "virtio-block (--disk)" :
             config.Net is { Count: > 0 } ? "virtio-net (--net)" :
             config.Fs is { Count: > 0 } ? "virtio-fs (--fs)" :
             config.Pmem is { Count: > 0 } ? "virtio-pmem (--pmem)" :
@@ -214,7 +247,7 @@ public sealed class DeviceManager : IDisposable
             config.Tpm is not null ? "TPM (--tpm)" :
             config.Numa?.Exists(n => n.PciSegments is { Count: > 0 }) == true ? "NUMA PCI segments (--numa pci_segments=)" :
             config.Numa?.Exists(n => n.DeviceId is not null) == true ? "NUMA generic initiators (--numa device_id=)" :
-            config.Iommu || config.Rng.Iommu ? "virtio-iommu" :
+            config.Iommu || config.Rng.Iommu || config.Disks?.Exists(d => d.Iommu) == true ? "virtio-iommu" :
             config.Platform is { NumPciSegments: > 1 } ? "multiple PCI segments" :
             null;
         if (unsupported is not null)

@@ -106,6 +106,26 @@ public sealed class ApiLifecycleTests : IAsyncLifetime
     }
 
     [KvmFact]
+    public async Task InfoReportsThePseudoTerminalsOfPtyBackends()
+    {
+        await using var vmm = RunningProcess.Start(VmmBinary.Path,
+            ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Halt), "--serial", "pty", "--console", "pty"]);
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        await Eventually.HoldsAsync(() => api.GetAsync("vm.info").Result.Body.Contains("\"state\":\"Running\""), "the VM to run");
+
+        using var json = JsonDocument.Parse((await api.GetAsync("vm.info")).Body);
+        var config = json.RootElement.GetProperty("config");
+        var serial = config.GetProperty("serial").GetProperty("file").GetString();
+        var console = config.GetProperty("console").GetProperty("file").GetString();
+        Assert.StartsWith("/dev/pts/", serial);
+        Assert.StartsWith("/dev/pts/", console);
+        Assert.NotEqual(serial, console);
+        Assert.True(File.Exists(serial));
+
+        Assert.Equal(200, (await api.PutAsync("vmm.shutdown")).Status);
+    }
+
+    [KvmFact]
     public async Task SigtermEndsTheVmmCleanlyAndRemovesTheSocket()
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path, ["--api-socket", $"path={Socket}"]);
