@@ -69,9 +69,9 @@ public sealed class CliConfigErrorTests
     }
 
     [KvmTheory]
-    [InlineData("--disk", "path=DISK", "virtio-block (--disk)")]
-    [InlineData("--pmem", "file=DISK", "virtio-pmem (--pmem)")]
+    [InlineData("--vsock", "cid=3,socket=DISK.vsock", "virtio-vsock (--vsock)")]
     [InlineData("--balloon", "size=64M", "virtio-balloon (--balloon)")]
+    [InlineData("--tpm", "socket=DISK.tpm", "TPM (--tpm)")]
     public async Task ADeviceThatIsNotBuiltYetFailsVmCreationByName(string option, string value, string feature)
     {
         TestEnvironment.EnsureKvm();
