@@ -69,8 +69,7 @@ public sealed class CliConfigErrorTests
     }
 
     [KvmTheory]
-    [InlineData("--disk", "path=DISK", "virtio-block (--disk)")]
-    [InlineData("--pmem", "file=DISK", "virtio-pmem (--pmem)")]
+    [InlineData("--tpm", "socket=/nonexistent/tpm.sock", "TPM (--tpm)")]
     [InlineData("--balloon", "size=64M", "virtio-balloon (--balloon)")]
     public async Task ADeviceThatIsNotBuiltYetFailsVmCreationByName(string option, string value, string feature)
     {
