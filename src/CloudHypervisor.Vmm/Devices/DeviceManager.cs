@@ -6,9 +6,14 @@ using CloudHypervisor.Devices.Acpi;
 using CloudHypervisor.Devices.Interrupts;
 using CloudHypervisor.Devices.Legacy;
 using CloudHypervisor.Devices.Pci;
+using CloudHypervisor.Devices.Pvpanic;
 using CloudHypervisor.Devices.Virtio;
 using CloudHypervisor.Devices.Virtio.Console;
+using CloudHypervisor.Devices.Virtio.Pmem;
+using CloudHypervisor.Devices.Virtio.Watchdog;
 using CloudHypervisor.Hypervisor;
+using CloudHypervisor.Vmm.Events;
+using CloudHypervisor.Vmm.Memory;
 
 namespace CloudHypervisor.Vmm.Devices;
 
@@ -55,8 +60,14 @@ public sealed class DeviceManager : IDisposable
     /// <summary>The virtio-pci functions on segment 0, in creation (slot) order.</summary>
     public IReadOnlyList<VirtioPciDevice> VirtioDevices { get; private init; } = [];
 
+    /// <summary>Each virtio-pmem device's guest range and the memory slot that maps it.</summary>
+    public IReadOnlyList<PmemRegion> PmemRegions { get; private init; } = [];
+
+    /// <summary>The pvpanic function (<c>--pvpanic</c>), last on segment 0.</summary>
+    public PvpanicDevice? Pvpanic { get; private init; }
+
     public static DeviceManager Create(
-        VmConfig config, IVmControl control, IVm vm, GuestMemory memory, ulong ramBelow4G, ulong ramAbove4G, ulong gedAddress, long createdTimestamp)
+        VmConfig config, IVmControl control, IVm vm, GuestMemory memory, MemorySlots slots, ulong ramBelow4G, ulong ramAbove4G, ulong gedAddress, long createdTimestamp)
     {
         RejectUnsupported(config);
         var io = new Bus();
@@ -71,8 +82,13 @@ public sealed class DeviceManager : IDisposable
             mmio.Insert(ged, gedAddress, AcpiGedDevice.Size);
             var pciSegment = CreatePciSegment0(config, io, mmio, ramAbove4G);
             var serial = AddDevices(config, control, ioapic, ramBelow4G, ramAbove4G, createdTimestamp, io, owned);
-            var virtio = AddVirtioDevices(config, vm, memory, gsiRouting, pciSegment, owned);
-            return new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned) { PciSegment = pciSegment, VirtioDevices = virtio };
+            var pmemRegions = new List<PmemRegion>();
+            var virtio = AddVirtioDevices(config, control, vm, memory, slots, gsiRouting, pciSegment, owned, pmemRegions);
+            var pvpanic = config.Pvpanic ? AddPvpanic(pciSegment) : null;
+            return new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned)
+            {
+                PciSegment = pciSegment, VirtioDevices = virtio, PmemRegions = pmemRegions, Pvpanic = pvpanic,
+            };
         }
         catch
         {
@@ -107,12 +123,23 @@ public sealed class DeviceManager : IDisposable
 
     /// <summary>
     /// The virtio-pci devices in upstream's creation order, each taking the lowest free slot after the
-    /// explicit <c>pci_device_id</c>s are reserved: virtio-console first (00:01.0 by default), disks, then rng.
+    /// explicit <c>pci_device_id</c>s are reserved: virtio-console first (00:01.0 by default), disks, rng,
+    /// pmem, watchdog. As upstream creates the devices before allocating their BARs, the pmem ranges
+    /// are taken from the 64-bit window first.
     /// </summary>
     private static List<VirtioPciDevice> AddVirtioDevices(
-        VmConfig config, IVm vm, GuestMemory memory, GsiRoutingTable gsiRouting, PciSegment segment, List<IDisposable> owned)
+        VmConfig config, IVmControl control, IVm vm, GuestMemory memory, MemorySlots slots, GsiRoutingTable gsiRouting, PciSegment segment,
+        List<IDisposable> owned, List<PmemRegion> pmemRegions)
     {
         var devices = new List<VirtioPciDevice>();
+        foreach (var pmem in config.Pmem ?? [])
+        {
+            if (pmem.PciDeviceId is { } pmemSlot)
+            {
+                segment.Bus.ReserveSlot(pmemSlot);
+            }
+        }
+
         if (config.Rng.PciDeviceId is { } rngSlot)
         {
             segment.Bus.ReserveSlot(rngSlot);
@@ -131,6 +158,12 @@ public sealed class DeviceManager : IDisposable
             segment.Bus.ReserveSlot(consoleSlot);
         }
 
+        var pmemDevices = new List<VirtioPmem>();
+        foreach (var pmem in config.Pmem ?? [])
+        {
+            pmemDevices.Add(OpenPmem(pmem, vm, slots, segment, owned, pmemRegions));
+        }
+
         if (config.Console.Mode != ConsoleMode.Off)
         {
             devices.Add(AddVirtioConsole(config.Console, vm, memory, gsiRouting, segment, owned));
@@ -146,7 +179,61 @@ public sealed class DeviceManager : IDisposable
         var rng = VirtioRng.Open(config.Rng.Id ?? VirtioRng.DefaultId, config.Rng.Src);
         owned.Add(rng);
         devices.Add(AddVirtioPciDevice(rng, config.Rng.PciDeviceId, vm, memory, gsiRouting, segment, owned));
+
+        for (var i = 0; i < pmemDevices.Count; i++)
+        {
+            devices.Add(AddVirtioPciDevice(pmemDevices[i], config.Pmem![i].PciDeviceId, vm, memory, gsiRouting, segment, owned));
+        }
+
+        if (config.Watchdog)
+        {
+            var watchdog = new VirtioWatchdog(VirtioWatchdog.DefaultId, control.RequestReset);
+            owned.Add(watchdog);
+            devices.Add(AddVirtioPciDevice(watchdog, null, vm, memory, gsiRouting, segment, owned));
+        }
+
         return devices;
+    }
+
+    /// <summary>
+    /// Maps a pmem file and makes it guest memory: a 2 MiB-aligned range from the 64-bit window in
+    /// its own memory slot (read-only to KVM with <c>discard_writes</c>, so guest writes go nowhere).
+    /// </summary>
+    private static VirtioPmem OpenPmem(PmemConfig config, IVm vm, MemorySlots slots, PciSegment segment, List<IDisposable> owned, List<PmemRegion> regions)
+    {
+        PmemBacking backing;
+        try
+        {
+            backing = PmemBacking.Open(config.File, config.Size, config.DiscardWrites);
+        }
+        catch (VirtioException e)
+        {
+            throw new VmmException("Error creating devices", e);
+        }
+
+        owned.Add(backing);
+        if (!segment.Mmio64.TryAllocate(backing.Size, PmemBacking.Alignment, out var start))
+        {
+            throw new VmmException("Error creating devices", new VmmException("Cannot find a memory range for persistent memory"));
+        }
+
+        var slot = slots.Allocate();
+        vm.SetUserMemoryRegion(slot, start, backing.Size, backing.Host, readOnly: config.DiscardWrites);
+        var id = config.Id ?? throw new VmmException("Error creating devices", new VmmException("virtio-pmem has no id"));
+        regions.Add(new PmemRegion(id, start, backing.Size, slot));
+        var device = new VirtioPmem(id, backing.TakeFile(), start, backing.Size);
+        owned.Add(device);
+        return device;
+    }
+
+    /// <summary>pvpanic (`__pvpanic`) after every other PCI device, on a 32-bit BAR; guest events go to the event monitor.</summary>
+    private static PvpanicDevice AddPvpanic(PciSegment segment)
+    {
+        var slot = segment.Bus.AllocateSlot();
+        var bar = segment.AllocateBar(PciBarRegion.Memory32, PvpanicDevice.BarSize, PvpanicDevice.BarAlignment);
+        var pvpanic = new PvpanicDevice(bar, name => EventLog.Emit("guest", "panic", "event", name));
+        segment.AddDevice(slot, pvpanic, [pvpanic.Bar]);
+        return pvpanic;
     }
 
     /// <summary>The virtio-console (`__console`) over its `--console` backend, whose input and resizes reach it from now on.</summary>
@@ -234,20 +321,17 @@ public sealed class DeviceManager : IDisposable
         var unsupported =
             config.Net is { Count: > 0 } ? "virtio-net (--net)" :
             config.Fs is { Count: > 0 } ? "virtio-fs (--fs)" :
-            config.Pmem is { Count: > 0 } ? "virtio-pmem (--pmem)" :
             config.Devices is { Count: > 0 } ? "VFIO devices (--device)" :
             config.UserDevices is { Count: > 0 } ? "vfio-user devices (--user-device)" :
             config.Vdpa is { Count: > 0 } ? "vDPA devices (--vdpa)" :
             config.GenericVhostUser is { Count: > 0 } ? "generic vhost-user devices (--generic-vhost-user)" :
             config.Vsock is not null ? "virtio-vsock (--vsock)" :
             config.Balloon is not null ? "virtio-balloon (--balloon)" :
-            config.Watchdog ? "virtio-watchdog (--watchdog)" :
-            config.Pvpanic ? "pvpanic (--pvpanic)" :
             config.Rtc is not null ? "virtio-rtc (--rtc)" :
             config.Tpm is not null ? "TPM (--tpm)" :
             config.Numa?.Exists(n => n.PciSegments is { Count: > 0 }) == true ? "NUMA PCI segments (--numa pci_segments=)" :
             config.Numa?.Exists(n => n.DeviceId is not null) == true ? "NUMA generic initiators (--numa device_id=)" :
-            config.Iommu || config.Rng.Iommu || config.Disks?.Exists(d => d.Iommu) == true ? "virtio-iommu" :
+            config.Iommu || config.Rng.Iommu || config.Disks?.Exists(d => d.Iommu) == true || config.Pmem?.Exists(p => p.Iommu) == true ? "virtio-iommu" :
             config.Platform is { NumPciSegments: > 1 } ? "multiple PCI segments" :
             null;
         if (unsupported is not null)

@@ -12,8 +12,9 @@ public static class MemoryManager
 {
     public const string DefaultZone = "mem0";
 
-    public static GuestMemory Create(MemoryConfig config, IVm vm)
+    public static GuestMemory Create(MemoryConfig config, IVm vm, MemorySlots? slots = null)
     {
+        slots ??= new MemorySlots();
         var zones = MemoryZones.Resolve(config);
         var placement = new (ulong Size, ulong Alignment)[zones.Count];
         for (var i = 0; i < zones.Count; i++)
@@ -46,10 +47,9 @@ public static class MemoryManager
 
         try
         {
-            uint slot = 0;
             foreach (var region in memory.Regions)
             {
-                vm.SetUserMemoryRegion(slot++, region.Start, region.Size, region.Host);
+                vm.SetUserMemoryRegion(slots.Allocate(), region.Start, region.Size, region.Host);
             }
         }
         catch

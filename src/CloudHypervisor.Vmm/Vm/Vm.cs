@@ -10,6 +10,7 @@ using CloudHypervisor.Contracts;
 using CloudHypervisor.Devices;
 using CloudHypervisor.Devices.Acpi;
 using CloudHypervisor.Devices.Pci;
+using CloudHypervisor.Devices.Pvpanic;
 using CloudHypervisor.Devices.Virtio;
 using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Sys.Logging;
@@ -61,12 +62,13 @@ public sealed class Vm : IVmControl, IDisposable
                 vm.EnableX2ApicApi();
             }
 
-            memory = MemoryManager.Create(config.Memory, vm);
+            var slots = new MemorySlots();
+            memory = MemoryManager.Create(config.Memory, vm, slots);
             var ramEnd = memory.Regions[^1].End;
             var below4G = Math.Min(ramEnd, Layout.Ram32BitEnd);
             var physBits = CpuIdBuilder.GuestPhysBits(cpu.MaxPhysBits);
             var gedAddress = GedAddress(physBits);
-            Devices = DeviceManager.Create(config, this, vm, memory, below4G, ramEnd > Layout.RamAbove4GStart ? ramEnd - Layout.RamAbove4GStart : 0, gedAddress, created);
+            Devices = DeviceManager.Create(config, this, vm, memory, slots, below4G, ramEnd > Layout.RamAbove4GStart ? ramEnd - Layout.RamAbove4GStart : 0, gedAddress, created);
 
             var kernel = LoadPayload(config.Payload);
             WriteAcpi(config, apicIds, physBits, gedAddress);
@@ -171,38 +173,63 @@ public sealed class Vm : IVmControl, IDisposable
         var segment = Devices.PciSegment;
         for (var slot = 0; slot < PciBus.SlotCount; slot++)
         {
-            if (segment.Bus.DeviceAt(slot) is not VirtioPciDevice pci)
+            var device = segment.Bus.DeviceAt(slot);
+            if (device is PvpanicDevice pvpanic)
+            {
+                tree[PvpanicDevice.DefaultId] = new DeviceNode
+                {
+                    Id = PvpanicDevice.DefaultId,
+                    PciBdf = Bdf(segment, slot),
+                    Resources = [BarResource(pvpanic.Bar)],
+                };
+            }
+
+            if (device is not VirtioPciDevice pci)
             {
                 continue;
             }
 
             var id = pci.Device.Id;
             var parent = $"_virtio-pci-{id}";
-            var bar = pci.Bar;
-            tree[id] = new DeviceNode { Id = id, Parent = parent };
+            tree[id] = new DeviceNode { Id = id, Parent = parent, Resources = DeviceResources(id) };
             tree[parent] = new DeviceNode
             {
                 Id = parent,
                 Children = [id],
-                PciBdf = $"{segment.Id:x4}:00:{slot:x2}.0",
-                Resources =
-                [
-                    new JsonObject
-                    {
-                        ["PciBar"] = new JsonObject
-                        {
-                            ["index"] = bar.Index,
-                            ["base"] = bar.Address,
-                            ["size"] = bar.Size,
-                            ["type_"] = bar.Region == PciBarRegion.Memory64 ? "Mmio64" : "Mmio32",
-                            ["prefetchable"] = bar.Prefetchable,
-                        },
-                    },
-                ],
+                PciBdf = Bdf(segment, slot),
+                Resources = [BarResource(pci.Bar)],
             };
         }
 
         return tree;
+    }
+
+    private static string Bdf(PciSegment segment, int slot) => $"{segment.Id:x4}:00:{slot:x2}.0";
+
+    private static JsonObject BarResource(PciBar bar) => new()
+    {
+        ["PciBar"] = new JsonObject
+        {
+            ["index"] = bar.Index,
+            ["base"] = bar.Address,
+            ["size"] = bar.Size,
+            ["type_"] = bar.Region == PciBarRegion.Memory64 ? "Mmio64" : "Mmio32",
+            ["prefetchable"] = bar.Prefetchable,
+        },
+    };
+
+    /// <summary>A virtio-pmem device lists the guest range it maps, as upstream's node does.</summary>
+    private List<JsonObject> DeviceResources(string id)
+    {
+        foreach (var region in Devices.PmemRegions)
+        {
+            if (region.Id == id)
+            {
+                return [new JsonObject { ["MmioAddressRange"] = new JsonObject { ["base"] = region.Start, ["size"] = region.Size } }];
+            }
+        }
+
+        return [];
     }
 
     public void RequestShutdown() => Stop(VmStopReason.Shutdown);

@@ -284,6 +284,10 @@ const char *virtio_pci_config_mechanism(void);
  * the vendor capabilities. Returns the number found. */
 int virtio_pci_scan(struct virtio_pci *out, int max);
 
+/* Finds function 0 of vendor:device on bus 0: its slot and BAR 0 (memory
+ * decoding enabled). False when absent. Works in ring 3. */
+bool pci_find_function(uint16_t vendor, uint16_t device, int *dev, uint64_t *bar0);
+
 /* Ring 0 only: maps the capability regions that lie above 4 GiB (map_high_page). */
 bool virtio_pci_map(const struct virtio_pci *d);
 

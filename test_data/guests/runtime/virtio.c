@@ -311,6 +311,22 @@ int virtio_pci_scan(struct virtio_pci *out, int max)
     return found;
 }
 
+bool pci_find_function(uint16_t vendor, uint16_t device, int *dev_out, uint64_t *bar0)
+{
+    choose_mechanism();
+    if (mechanism == MECHANISM_NONE)
+        return false;
+    for (int dev = 0; dev < 32; dev++) {
+        if (config_read32(dev, 0, 0) != ((uint32_t)device << 16 | vendor))
+            continue;
+        *dev_out = dev;
+        *bar0 = bar_address(dev, 0, 0);
+        config_write16(dev, 0, PCI_COMMAND, config_read16(dev, 0, PCI_COMMAND) | PCI_COMMAND_MEMORY);
+        return true;
+    }
+    return false;
+}
+
 bool virtio_pci_map(const struct virtio_pci *d)
 {
     const uint64_t regions[] = { d->common, d->notify, d->isr, d->device };
@@ -494,6 +510,7 @@ const char *virtio_type_name(uint16_t type)
     case 24: return "mem";
     case 26: return "fs";
     case 27: return "pmem";
+    case 35: return "watchdog";
     default: break;
     }
     char digits[6];

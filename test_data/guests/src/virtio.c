@@ -8,7 +8,11 @@
  * `blk-crc` prints the CRC-32 of the whole disk (after that write). With
  * `console` on the command line the first console device (single port, no
  * MULTIPORT) transmits a line on port 0's transmitq and echoes one line read
- * from its receiveq (bounded wait) on the serial port. */
+ * from its receiveq (bounded wait) on the serial port. The first pmem device
+ * reports its range and the CRC-32 of its first 4 KiB; `pmem-write=V` stores
+ * byte V at offset 0, reads it back and sends a FLUSH. `watchdog=N` pets the
+ * first watchdog N times, then the guest falls silent (halts) so the VMM's
+ * watchdog resets it. `pvpanic=V` writes V to the pvpanic device (1b36:0011). */
 #include "runtime.h"
 
 #define MAX_DEVICES       16
@@ -31,7 +35,15 @@ struct blk_request_header {
     uint64_t sector;
 };
 
+#define VIRTIO_TYPE_PMEM     27
+#define VIRTIO_TYPE_WATCHDOG 35
+#define VIRTIO_PMEM_REQ_FLUSH 0
+#define PVPANIC_VENDOR 0x1B36
+#define PVPANIC_DEVICE 0x0011
+
 static struct virtio_pci devices[MAX_DEVICES];
+static uint64_t pmem_start, pmem_size;
+static bool pmem_mapped;
 static int device_count;
 static bool mapped[MAX_DEVICES];
 
@@ -39,6 +51,8 @@ static uint8_t rng_queue_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)
 static uint8_t blk_queue_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
 static uint8_t console_rx_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
 static uint8_t console_tx_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static uint8_t pmem_queue_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static uint8_t watchdog_queue_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
 static char console_line[128];
 static uint8_t data[CHUNK_SECTORS * SECTOR] __attribute__((aligned(4096)));
 static uint8_t readback[SECTOR] __attribute__((aligned(512)));
@@ -218,6 +232,69 @@ static void run_console(struct virtio_pci *d)
     kprintf("virtio: console got %s\n", console_line);
 }
 
+/* ---- pmem ---- */
+
+static void run_pmem(struct virtio_pci *d)
+{
+    static struct virtq q;
+    static uint32_t request, response;
+    if (!start_device(d, "pmem", 0, &q, pmem_queue_memory))
+        return;
+    if (!pmem_mapped) {
+        kprintf("virtio: pmem start=0x%lx size=%lu map failed\n", pmem_start, pmem_size);
+        return;
+    }
+    volatile uint8_t *bytes = (volatile uint8_t *)pmem_start;
+    kprintf("virtio: pmem start=0x%lx size=%lu crc4k=0x%08x\n", pmem_start, pmem_size,
+            crc32_update(0, (const uint8_t *)pmem_start, 4096));
+    uint64_t value;
+    if (!cmdline_get_u64("pmem-write", &value))
+        return;
+    bytes[0] = (uint8_t)value;
+    kprintf("virtio: pmem write=%lu readback=%u\n", value, bytes[0]);
+    request = VIRTIO_PMEM_REQ_FLUSH;
+    response = 0xFFFFFFFFu;
+    struct virtq_buffer chain[2] = { { &request, 4, false }, { &response, 4, true } };
+    if (virtq_transfer(&q, chain, 2, TIMEOUT_CYCLES) < 0)
+        kprintf("virtio: pmem flush timeout\n");
+    else
+        kprintf("virtio: pmem flush %s\n", response == 0 ? "ok" : "failed");
+}
+
+/* ---- watchdog ---- */
+
+static void run_watchdog(struct virtio_pci *d, uint64_t pets)
+{
+    static struct virtq q;
+    static uint8_t pet;
+    if (!start_device(d, "watchdog", 0, &q, watchdog_queue_memory))
+        return;
+    uint64_t answered = 0;
+    for (uint64_t i = 0; i < pets; i++) {
+        pet = 0;
+        struct virtq_buffer buffer = { &pet, 1, true };
+        if (virtq_transfer(&q, &buffer, 1, TIMEOUT_CYCLES) < 0 || pet != 1)
+            break;
+        answered++;
+    }
+    kprintf("virtio: watchdog pets=%lu of %lu\n", answered, pets);
+}
+
+/* ---- pvpanic ---- */
+
+static void run_pvpanic(uint64_t value)
+{
+    int dev;
+    uint64_t bar;
+    if (!pci_find_function(PVPANIC_VENDOR, PVPANIC_DEVICE, &dev, &bar)) {
+        kprintf("virtio: pvpanic none\n");
+        return;
+    }
+    kprintf("virtio: pvpanic 00:%02x.0 bar0=0x%lx events=0x%x\n", dev, bar, mmio_read8(bar));
+    mmio_write8(bar, (uint8_t)value);
+    kprintf("virtio: pvpanic wrote %lu\n", value);
+}
+
 /* ---- the guest ---- */
 
 static uint64_t discover(uint64_t unused)
@@ -242,6 +319,8 @@ static uint64_t run_drivers(uint64_t unused)
 {
     (void)unused;
     bool rng_done = false, blk_done = false, console_done = !cmdline_has_word("console");
+    bool pmem_done = false, watchdog_done = false;
+    uint64_t value;
     for (int i = 0; i < device_count; i++) {
         struct virtio_pci *d = &devices[i];
         if (!mapped[i])
@@ -255,8 +334,16 @@ static uint64_t run_drivers(uint64_t unused)
         } else if (d->type == VIRTIO_TYPE_CONSOLE && !console_done) {
             console_done = true;
             run_console(d);
+        } else if (d->type == VIRTIO_TYPE_PMEM && !pmem_done) {
+            pmem_done = true;
+            run_pmem(d);
+        } else if (d->type == VIRTIO_TYPE_WATCHDOG && !watchdog_done && cmdline_get_u64("watchdog", &value)) {
+            watchdog_done = true;
+            run_watchdog(d, value);
         }
     }
+    if (cmdline_get_u64("pvpanic", &value))
+        run_pvpanic(value);
     return 0;
 }
 
@@ -268,7 +355,19 @@ void guest_main(void)
         mapped[i] = virtio_pci_map(&devices[i]);
         if (!mapped[i])
             kprintf("virtio: 00:%02x.%u map failed\n", devices[i].dev, devices[i].fn);
+        else if (devices[i].type == VIRTIO_TYPE_PMEM && !pmem_start) {
+            /* The range is guest memory in the device area, above 4 GiB: ring 0 maps its first 2 MiB. */
+            pmem_start = virtio_config_read64(&devices[i], 0);
+            pmem_size = virtio_config_read64(&devices[i], 8);
+            pmem_mapped = pmem_start && (!(pmem_start >> 32) || map_high_page(pmem_start));
+        }
     }
     user_call(run_drivers, 0);
+    uint64_t pets;
+    if (cmdline_get_u64("watchdog", &pets)) {
+        kprintf("virtio: watchdog silent\n");
+        for (;;)
+            __asm__ volatile("cli; hlt");
+    }
     kprintf("virtio: done\n");
 }
