@@ -158,6 +158,9 @@ public sealed class VirtQueue
         return true;
     }
 
+    /// <summary>Gives back the chain just popped (the device could not use it yet); it is popped again next time.</summary>
+    internal void UndoPop() => nextAvail--;
+
     /// <summary>Returns chain <paramref name="head"/> to the driver with <paramref name="length"/> bytes written.</summary>
     public void AddUsed(ushort head, uint length)
     {

@@ -106,7 +106,7 @@ public sealed class VmmController : IDisposable
         };
     });
 
-    /// <summary>Per device id, the counters upstream keeps (virtio-block: bytes, operations, latencies).</summary>
+    /// <summary>Per device id, the counters upstream keeps (virtio-block: bytes, operations, latencies; virtio-net: bytes and frames each way).</summary>
     public VmCounters Counters() => thread.Invoke(() =>
     {
         var running = vm ?? throw VmError.NotRunning();
@@ -116,6 +116,10 @@ public sealed class VmmController : IDisposable
             if (pci.Device is CloudHypervisor.Devices.Virtio.Block.VirtioBlock block)
             {
                 counters[block.Id] = new Dictionary<string, ulong>(block.Counters.Snapshot());
+            }
+            else if (pci.Device is CloudHypervisor.Devices.Virtio.Net.VirtioNet net)
+            {
+                counters[net.Id] = new Dictionary<string, ulong>(net.Counters.Snapshot());
             }
         }
 

@@ -123,7 +123,7 @@ public sealed class DeviceManager : IDisposable
 
     /// <summary>
     /// The virtio-pci devices in upstream's creation order, each taking the lowest free slot after the
-    /// explicit <c>pci_device_id</c>s are reserved: virtio-console first (00:01.0 by default), disks, rng,
+    /// explicit <c>pci_device_id</c>s are reserved: virtio-console first (00:01.0 by default), disks, nets, rng,
     /// pmem, watchdog. As upstream creates the devices before allocating their BARs, the pmem ranges
     /// are taken from the 64-bit window first.
     /// </summary>
@@ -153,6 +153,14 @@ public sealed class DeviceManager : IDisposable
             }
         }
 
+        foreach (var net in config.Net ?? [])
+        {
+            if (net.PciDeviceId is { } netSlot)
+            {
+                segment.Bus.ReserveSlot(netSlot);
+            }
+        }
+
         if (config.Console.PciDeviceId is { } consoleSlot && config.Console.Mode != ConsoleMode.Off)
         {
             segment.Bus.ReserveSlot(consoleSlot);
@@ -174,6 +182,13 @@ public sealed class DeviceManager : IDisposable
             var block = BlockDevices.Open(disk);
             owned.Add(block);
             devices.Add(AddVirtioPciDevice(block, disk.PciDeviceId, vm, memory, gsiRouting, segment, owned, PciBarRegion.Memory32));
+        }
+
+        foreach (var net in config.Net ?? [])
+        {
+            var device = NetDevices.Open(net);
+            owned.Add(device);
+            devices.Add(AddVirtioPciDevice(device, net.PciDeviceId, vm, memory, gsiRouting, segment, owned));
         }
 
         var rng = VirtioRng.Open(config.Rng.Id ?? VirtioRng.DefaultId, config.Rng.Src);
@@ -319,7 +334,6 @@ public sealed class DeviceManager : IDisposable
     private static void RejectUnsupported(VmConfig config)
     {
         var unsupported =
-            config.Net is { Count: > 0 } ? "virtio-net (--net)" :
             config.Fs is { Count: > 0 } ? "virtio-fs (--fs)" :
             config.Devices is { Count: > 0 } ? "VFIO devices (--device)" :
             config.UserDevices is { Count: > 0 } ? "vfio-user devices (--user-device)" :

@@ -303,6 +303,13 @@ bool virtq_setup(struct virtio_pci *d, struct virtq *q, uint16_t index, uint16_t
 uint8_t virtio_driver_ok(struct virtio_pci *d);
 uint8_t virtio_status(const struct virtio_pci *d);
 
+/* Posts one chain (count <= queue size, descriptors from 0: one chain in flight
+ * per queue) and notifies, without waiting. */
+void virtq_post(struct virtq *q, const struct virtq_buffer *buffers, int count);
+
+/* Waits up to timeout_cycles for the next used element; its length, or -1. */
+int64_t virtq_poll(struct virtq *q, uint64_t timeout_cycles);
+
 /* Posts one chain (count <= queue size), notifies, polls the used ring up to
  * timeout_cycles TSC cycles. Returns the length the device reports written, or
  * -1 on timeout. */

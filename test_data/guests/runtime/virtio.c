@@ -436,11 +436,9 @@ bool virtq_setup(struct virtio_pci *d, struct virtq *q, uint16_t index, uint16_t
     return mmio_read16(d->common + COMMON_QUEUE_ENABLE) == 1;
 }
 
-int64_t virtq_transfer(struct virtq *q, const struct virtq_buffer *buffers, int count, uint64_t timeout_cycles)
+void virtq_post(struct virtq *q, const struct virtq_buffer *buffers, int count)
 {
-    if (count <= 0 || count > q->size)
-        return -1;
-    /* One request at a time: its chain always starts at descriptor 0. */
+    /* One chain in flight per queue: it always starts at descriptor 0. */
     for (int i = 0; i < count; i++) {
         struct virtq_desc *desc = &q->desc[i];
         desc->addr = (uint64_t)buffers[i].data;
@@ -454,7 +452,10 @@ int64_t virtq_transfer(struct virtq *q, const struct virtq_buffer *buffers, int 
     q->avail[1] = ++q->next_avail;
     __sync_synchronize();
     mmio_write16(q->notify, q->index);
+}
 
+int64_t virtq_poll(struct virtq *q, uint64_t timeout_cycles)
+{
     volatile uint16_t *used_idx = (volatile uint16_t *)(q->used + 2);
     uint64_t start = rdtsc();
     while (*used_idx == q->last_used) {
@@ -466,6 +467,14 @@ int64_t virtq_transfer(struct virtq *q, const struct virtq_buffer *buffers, int 
     volatile uint32_t *element = (volatile uint32_t *)(q->used + 4 + 8 * (q->last_used % q->size));
     q->last_used++;
     return element[1];
+}
+
+int64_t virtq_transfer(struct virtq *q, const struct virtq_buffer *buffers, int count, uint64_t timeout_cycles)
+{
+    if (count <= 0 || count > q->size)
+        return -1;
+    virtq_post(q, buffers, count);
+    return virtq_poll(q, timeout_cycles);
 }
 
 /* ---- device configuration ---- */

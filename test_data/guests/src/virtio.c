@@ -12,7 +12,10 @@
  * reports its range and the CRC-32 of its first 4 KiB; `pmem-write=V` stores
  * byte V at offset 0, reads it back and sends a FLUSH. `watchdog=N` pets the
  * first watchdog N times, then the guest falls silent (halts) so the VMM's
- * watchdog resets it. `pvpanic=V` writes V to the pvpanic device (1b36:0011). */
+ * watchdog resets it. `pvpanic=V` writes V to the pvpanic device (1b36:0011).
+ * With `net` the first net device broadcasts a raw frame (ethertype 0x88b5)
+ * until one of that type comes back, and with `net-echo=N` then returns N more
+ * such frames to their senders. */
 #include "runtime.h"
 
 #define MAX_DEVICES       16
@@ -295,6 +298,119 @@ static void run_pvpanic(uint64_t value)
     kprintf("virtio: pvpanic wrote %lu\n", value);
 }
 
+/* ---- net ---- */
+
+#define VIRTIO_NET_F_MAC  (1ull << 5)
+#define NET_HEADER        12          /* virtio_net_hdr_v1 */
+#define NET_FRAME_MAX     1514
+#define NET_ETHERTYPE     0x88B5      /* IEEE local experimental: what the test exchanges */
+#define NET_HELLO         "guest-kit net hello"
+#define NET_RESEND_CYCLES (TIMEOUT_CYCLES / 50)
+
+static uint8_t net_rx_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static uint8_t net_tx_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static uint8_t net_rx_buffer[NET_HEADER + NET_FRAME_MAX] __attribute__((aligned(64)));
+static uint8_t net_tx_header[NET_HEADER];
+static uint8_t net_tx_frame[NET_FRAME_MAX];
+static uint8_t net_mac[6];
+
+static uint16_t net_ethertype(const uint8_t *frame) { return (uint16_t)(frame[12] << 8 | frame[13]); }
+
+static void net_post_rx(struct virtq *rx)
+{
+    struct virtq_buffer in = { net_rx_buffer, sizeof(net_rx_buffer), true };
+    virtq_post(rx, &in, 1);
+}
+
+/* Sends net_tx_frame[0..len) behind a zeroed header, in two descriptors. */
+static bool net_send(struct virtq *tx, uint32_t len)
+{
+    memset(net_tx_header, 0, sizeof(net_tx_header));
+    struct virtq_buffer out[2] = { { net_tx_header, NET_HEADER, false }, { net_tx_frame, len, false } };
+    return virtq_transfer(tx, out, 2, TIMEOUT_CYCLES) >= 0;
+}
+
+/* Waits for a frame of NET_ETHERTYPE (others are dropped and the buffer re-posted); its length or -1.
+ * The receive buffer must be posted; it is not re-posted after the frame that is returned. */
+static int64_t net_receive(struct virtq *rx, uint64_t timeout_cycles)
+{
+    uint64_t start = rdtsc();
+    while (rdtsc() - start < timeout_cycles) {
+        int64_t n = virtq_poll(rx, timeout_cycles - (rdtsc() - start));
+        if (n < 0)
+            return -1;
+        if (n >= NET_HEADER + 14 && net_ethertype(net_rx_buffer + NET_HEADER) == NET_ETHERTYPE)
+            return n - NET_HEADER;
+        net_post_rx(rx);
+    }
+    return -1;
+}
+
+static void run_net(struct virtio_pci *d)
+{
+    static struct virtq rx, tx;
+    if (!virtio_start(d, VIRTIO_NET_F_MAC)) {
+        kprintf("virtio: net start failed status=0x%x\n", virtio_status(d));
+        return;
+    }
+    if (!virtq_setup(d, &rx, 0, QUEUE_SIZE, net_rx_memory) || !virtq_setup(d, &tx, 1, QUEUE_SIZE, net_tx_memory)) {
+        kprintf("virtio: net queue setup failed\n");
+        return;
+    }
+    uint8_t status = virtio_driver_ok(d);
+    uint32_t mac_low = virtio_config_read32(d, 0), mac_high = virtio_config_read32(d, 4);
+    for (int i = 0; i < 4; i++)
+        net_mac[i] = (uint8_t)(mac_low >> (8 * i));
+    net_mac[4] = (uint8_t)mac_high;
+    net_mac[5] = (uint8_t)(mac_high >> 8);
+    kprintf("virtio: net features=0x%lx link=%u pairs=%u status=0x%x\n", d->features, (mac_high >> 16) & 1,
+            virtio_config_read32(d, 8) & 0xFFFF, status);
+    if (status & 0xC0)
+        return;
+
+    /* Broadcast the hello frame until a frame of ours comes back (the host may not listen yet). */
+    static const char hello[] = NET_HELLO;
+    memset(net_tx_frame, 0xFF, 6);
+    memcpy(net_tx_frame + 6, net_mac, 6);
+    net_tx_frame[12] = NET_ETHERTYPE >> 8;
+    net_tx_frame[13] = NET_ETHERTYPE & 0xFF;
+    memcpy(net_tx_frame + 14, hello, sizeof(hello) - 1);
+    net_post_rx(&rx);
+    uint64_t sent = 0, start = rdtsc();
+    int64_t got = -1;
+    while (got < 0 && rdtsc() - start < TIMEOUT_CYCLES) {
+        if (!net_send(&tx, 14 + sizeof(hello) - 1))
+            break;
+        sent++;
+        got = net_receive(&rx, NET_RESEND_CYCLES);
+    }
+    kprintf("virtio: net mac=%02x:%02x:%02x:%02x:%02x:%02x sent=%lu ", net_mac[0], net_mac[1], net_mac[2], net_mac[3],
+            net_mac[4], net_mac[5], sent);
+    if (got < 0) {
+        kprintf("received=timeout\n");
+        return;
+    }
+    kprintf("received=0x%04x/%lu\n", net_ethertype(net_rx_buffer + NET_HEADER), (uint64_t)got);
+
+    /* net-echo=N: send each further frame back to its sender, from our MAC. */
+    uint64_t echoes = 0, echoed = 0;
+    cmdline_get_u64("net-echo", &echoes);
+    for (; echoed < echoes; echoed++) {
+        net_post_rx(&rx);
+        int64_t n = net_receive(&rx, TIMEOUT_CYCLES);
+        if (n < 0)
+            break;
+        const uint8_t *frame = net_rx_buffer + NET_HEADER;
+        memcpy(net_tx_frame, frame + 6, 6);
+        memcpy(net_tx_frame + 6, net_mac, 6);
+        memcpy(net_tx_frame + 12, frame + 12, (size_t)n - 12);
+        if (!net_send(&tx, (uint32_t)n))
+            break;
+    }
+    if (echoes)
+        kprintf("virtio: net echoed=%lu of %lu\n", echoed, echoes);
+}
+
 /* ---- the guest ---- */
 
 static uint64_t discover(uint64_t unused)
@@ -318,7 +434,7 @@ static uint64_t discover(uint64_t unused)
 static uint64_t run_drivers(uint64_t unused)
 {
     (void)unused;
-    bool rng_done = false, blk_done = false, console_done = !cmdline_has_word("console");
+    bool rng_done = false, blk_done = false, console_done = !cmdline_has_word("console"), net_done = !cmdline_has_word("net");
     bool pmem_done = false, watchdog_done = false;
     uint64_t value;
     for (int i = 0; i < device_count; i++) {
@@ -331,6 +447,9 @@ static uint64_t run_drivers(uint64_t unused)
         } else if (d->type == VIRTIO_TYPE_BLOCK && !blk_done) {
             blk_done = true;
             run_blk(d);
+        } else if (d->type == VIRTIO_TYPE_NET && !net_done) {
+            net_done = true;
+            run_net(d);
         } else if (d->type == VIRTIO_TYPE_CONSOLE && !console_done) {
             console_done = true;
             run_console(d);
