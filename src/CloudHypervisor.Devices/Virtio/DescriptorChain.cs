@@ -130,6 +130,9 @@ public struct DescriptorChain
         return true;
     }
 
+    /// <summary>A device found the request malformed: the queue is marked broken, as for a bad ring.</summary>
+    public void Reject(string reason) => Fail(reason);
+
     private bool Fail(string reason)
     {
         hasNext = false;

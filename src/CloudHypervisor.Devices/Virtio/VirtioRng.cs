@@ -19,6 +19,7 @@ public sealed class VirtioRng : IVirtioDevice
     private readonly object gate = new();
     private VirtioWorker? worker;
     private IVirtioInterrupt? interrupt;
+    private ChainHandler? fillChain;
 
     private VirtioRng(string id, SafeFd source)
     {
@@ -82,29 +83,7 @@ public sealed class VirtioRng : IVirtioDevice
     /// <summary>Fills every available chain; called on the I/O thread (and by tests).</summary>
     internal void ProcessQueue(VirtioQueueBinding binding)
     {
-        var queue = binding.Queue;
-        var used = false;
-        do
-        {
-            queue.DisableNotification();
-            while (queue.TryPop(out var chain))
-            {
-                var written = FillChain(ref chain);
-                if (queue.IsBroken)
-                {
-                    return;
-                }
-
-                queue.AddUsed(chain.HeadIndex, written);
-                used = true;
-            }
-        }
-        while (queue.EnableNotification());
-
-        if (used && queue.NeedsNotification())
-        {
-            interrupt?.SignalQueue(binding.Index);
-        }
+        QueueDrain.Run(binding, interrupt, fillChain ??= FillChain);
     }
 
     private uint FillChain(ref DescriptorChain chain)

@@ -26,6 +26,7 @@ public sealed class VirtioPmem : IVirtioDevice
     private readonly object gate = new();
     private VirtioWorker? worker;
     private IVirtioInterrupt? interrupt;
+    private ChainHandler? execute;
 
     /// <summary>Serves FLUSH on <paramref name="file"/>, which it owns from now on.</summary>
     public VirtioPmem(string id, SafeFd file, ulong start, ulong size)
@@ -93,29 +94,7 @@ public sealed class VirtioPmem : IVirtioDevice
     /// <summary>Answers every available request; called on the I/O thread (and by tests).</summary>
     internal void ProcessQueue(VirtioQueueBinding binding)
     {
-        var queue = binding.Queue;
-        var used = false;
-        do
-        {
-            queue.DisableNotification();
-            while (queue.TryPop(out var chain))
-            {
-                var written = Execute(ref chain);
-                if (queue.IsBroken)
-                {
-                    return;
-                }
-
-                queue.AddUsed(chain.HeadIndex, written);
-                used = true;
-            }
-        }
-        while (queue.EnableNotification());
-
-        if (used && queue.NeedsNotification())
-        {
-            interrupt?.SignalQueue(binding.Index);
-        }
+        QueueDrain.Run(binding, interrupt, execute ??= Execute);
     }
 
     /// <summary>

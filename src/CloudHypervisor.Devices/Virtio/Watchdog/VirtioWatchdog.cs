@@ -26,6 +26,7 @@ public sealed class VirtioWatchdog : IVirtioDevice
     private readonly TimeSpan timeout;
     private VirtioWorker? worker;
     private IVirtioInterrupt? interrupt;
+    private ChainHandler? answerPet;
     private Timer? timer;
     private long lastPing;
 
@@ -92,34 +93,20 @@ public sealed class VirtioWatchdog : IVirtioDevice
     public void Dispose() => Reset();
 
     /// <summary>Answers every pet; called on the I/O thread (and by tests).</summary>
-    internal void ProcessQueue(VirtioQueueBinding binding)
+    internal void ProcessQueue(VirtioQueueBinding binding) => QueueDrain.Run(binding, interrupt, answerPet ??= AnswerPet);
+
+    private uint AnswerPet(ref DescriptorChain chain)
     {
-        var queue = binding.Queue;
-        var used = false;
-        do
+        if (!chain.TryNext(out var descriptor) || !descriptor.IsWriteOnly || descriptor.Length == 0)
         {
-            queue.DisableNotification();
-            while (queue.TryPop(out var chain))
-            {
-                if (!chain.TryNext(out var descriptor) || !descriptor.IsWriteOnly || descriptor.Length == 0)
-                {
-                    // Upstream stops serving the queue on a malformed pet.
-                    queue.MarkBroken("invalid descriptor: a pet must be a device-writable buffer");
-                    return;
-                }
-
-                chain.Buffer(descriptor)[0] = 1;
-                Pet();
-                queue.AddUsed(chain.HeadIndex, descriptor.Length);
-                used = true;
-            }
+            // Upstream stops serving the queue on a malformed pet.
+            chain.Reject("invalid descriptor: a pet must be a device-writable buffer");
+            return 0;
         }
-        while (queue.EnableNotification());
 
-        if (used && queue.NeedsNotification())
-        {
-            interrupt?.SignalQueue(binding.Index);
-        }
+        chain.Buffer(descriptor)[0] = 1;
+        Pet();
+        return descriptor.Length;
     }
 
     /// <summary>One periodic check: resets the VM when the last pet is older than the timeout.</summary>
