@@ -7,38 +7,55 @@ using CloudHypervisor.Sys.Logging;
 namespace CloudHypervisor.Devices.Virtio;
 
 /// <summary>
+/// A host descriptor that feeds a queue (a TAP feeding a receive queue): when it becomes readable
+/// the queue is processed as if notified. It is watched edge-triggered, so the worker also processes
+/// the queue once when it starts, for data that arrived before.
+/// </summary>
+public readonly record struct VirtioWorkerSource(int Fd, VirtioQueueBinding Queue);
+
+/// <summary>
 /// A device's I/O thread, named after the device as upstream's are: it sleeps in epoll on the
-/// queues' notification eventfds and hands each notified queue to the device, so blocking work
-/// never runs on a vCPU thread. An exception from the device stops only that queue.
+/// queues' notification eventfds (and an optional host source) and hands each notified queue to the
+/// device, so blocking work never runs on a vCPU thread. An exception from the device stops only that queue.
 /// </summary>
 public sealed class VirtioWorker : IDisposable
 {
     private const ulong StopToken = ulong.MaxValue;
+    private const ulong SourceToken = ulong.MaxValue - 1;
+    private const uint EpollEdgeTriggered = 1u << 31;
 
     private readonly IReadOnlyList<VirtioQueueBinding> queues;
     private readonly Action<VirtioQueueBinding> processQueue;
+    private readonly VirtioWorkerSource? source;
     private readonly EventFd stop = new();
     private readonly SafeFd epoll;
     private readonly Thread thread;
 
-    private VirtioWorker(string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue)
+    private VirtioWorker(string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source)
     {
         this.queues = queues;
         this.processQueue = processQueue;
+        this.source = source;
         epoll = SafeFd.FromResult(Libc.EpollCreate1(Libc.EpollCloExec));
-        Watch(stop.Fd, StopToken);
+        Watch(stop.Fd, StopToken, Libc.EpollIn);
         for (var i = 0; i < queues.Count; i++)
         {
-            Watch(queues[i].Notifier.Fd, (ulong)i);
+            Watch(queues[i].Notifier.Fd, (ulong)i, Libc.EpollIn);
+        }
+
+        if (source is { } host)
+        {
+            Watch(host.Fd, SourceToken, Libc.EpollIn | EpollEdgeTriggered);
         }
 
         thread = new Thread(Run) { Name = name, IsBackground = true };
     }
 
     /// <summary>Starts thread <paramref name="name"/> calling <paramref name="processQueue"/> for each notified queue.</summary>
-    public static VirtioWorker Start(string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue)
+    public static VirtioWorker Start(
+        string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source = null)
     {
-        var worker = new VirtioWorker(name, queues, processQueue);
+        var worker = new VirtioWorker(name, queues, processQueue, source);
         worker.thread.Start();
         return worker;
     }
@@ -56,9 +73,9 @@ public sealed class VirtioWorker : IDisposable
         stop.Dispose();
     }
 
-    private unsafe void Watch(int fd, ulong token)
+    private unsafe void Watch(int fd, ulong token, uint events)
     {
-        var ev = new Libc.EpollEvent { Events = Libc.EpollIn, Data = token };
+        var ev = new Libc.EpollEvent { Events = events, Data = token };
         if (Libc.EpollCtl(epoll.Fd, Libc.EpollCtlAdd, fd, &ev) != 0)
         {
             throw new VirtioException("Failed to add an event to the virtio epoll", OsException.Last());
@@ -68,6 +85,11 @@ public sealed class VirtioWorker : IDisposable
     private unsafe void Run()
     {
         NativeThreadName.ApplyCurrent();
+        if (source is { } host)
+        {
+            Process(host.Queue);
+        }
+
         var events = stackalloc Libc.EpollEvent[8];
         while (true)
         {
@@ -85,22 +107,32 @@ public sealed class VirtioWorker : IDisposable
 
             for (var i = 0; i < count; i++)
             {
-                if (events[i].Data == StopToken)
+                switch (events[i].Data)
                 {
-                    return;
-                }
-
-                var binding = queues[(int)events[i].Data];
-                binding.Notifier.Read();
-                try
-                {
-                    processQueue(binding);
-                }
-                catch (Exception e)
-                {
-                    binding.Queue.MarkBroken($"processing failed: {e.Message}");
+                    case StopToken:
+                        return;
+                    case SourceToken:
+                        Process(source!.Value.Queue);
+                        break;
+                    default:
+                        var binding = queues[(int)events[i].Data];
+                        binding.Notifier.Read();
+                        Process(binding);
+                        break;
                 }
             }
+        }
+    }
+
+    private void Process(VirtioQueueBinding binding)
+    {
+        try
+        {
+            processQueue(binding);
+        }
+        catch (Exception e)
+        {
+            binding.Queue.MarkBroken($"processing failed: {e.Message}");
         }
     }
 }
