@@ -25,6 +25,19 @@ public sealed class PseudoTerminal : IDisposable
     /// <summary>The peer's device path, e.g. /dev/pts/3.</summary>
     public string Path { get; }
 
+    /// <summary>Opens a pty for a serial or console backend, failing with upstream's console error chain.</summary>
+    public static PseudoTerminal OpenForConsole()
+    {
+        try
+        {
+            return Open();
+        }
+        catch (ChainedException e)
+        {
+            throw new VmmException("Error creating console devices", new VmmException("Error creating console device", e));
+        }
+    }
+
     public static unsafe PseudoTerminal Open()
     {
         // The devpts instance of this mount namespace first, as upstream does.

@@ -1,7 +1,6 @@
 using CloudHypervisor.Contracts;
 using CloudHypervisor.Devices.Legacy;
 using CloudHypervisor.Sys;
-using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
 
@@ -93,15 +92,7 @@ public sealed class SerialConsole : IDisposable
 
     private static SerialConsole OpenPty(SerialConfig config)
     {
-        PseudoTerminal pty;
-        try
-        {
-            pty = PseudoTerminal.Open();
-        }
-        catch (ChainedException e)
-        {
-            throw new VmmException("Error creating console devices", new VmmException("Error creating console device", e));
-        }
+        var pty = PseudoTerminal.OpenForConsole();
 
         var console = new SerialConsole(new FdSink(SafeFd.FromResult(Libc.Dup(pty.Main.Fd))));
         console.Own(console.Output);

@@ -3,7 +3,6 @@ using CloudHypervisor.Contracts;
 using CloudHypervisor.Devices.Legacy;
 using CloudHypervisor.Devices.Virtio.Console;
 using CloudHypervisor.Sys;
-using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
 
@@ -104,15 +103,7 @@ public sealed class VirtioConsoleBackend : IDisposable
 
     private static VirtioConsoleBackend OpenPty(ConsoleConfig config)
     {
-        PseudoTerminal pty;
-        try
-        {
-            pty = PseudoTerminal.Open();
-        }
-        catch (ChainedException e)
-        {
-            throw new VmmException("Error creating console devices", new VmmException("Error creating console device", e));
-        }
+        var pty = PseudoTerminal.OpenForConsole();
 
         var console = new VirtioConsoleBackend(new FdSink(SafeFd.FromResult(Libc.Dup(pty.Main.Fd))));
         console.Own(pty);
