@@ -11,14 +11,21 @@
 #                                      to its first serial line, to the VMM exiting after its ACPI poweroff
 #   portio_exit_ns, portio_exit_guest_tsc_cycles   `iobench` guest's ring-3 outb loop (raw KVM shown for reference)
 #   vmm_rss_beyond_guest_ram_MiB, vmm_rss_total_MiB idle `halt` guest, 1 GiB
-# Block, net, pmem and restore metrics are listed as {"name", "unavailable": "not supported yet: ..."}.
+#   block_{read,write,random_read,random_write}_{MiBps,IOPS}
+#                                      `vbench` guest on a 512 MiB raw image (QEMU -M q35, virtio-blk-pci), timed
+#                                      by the guest; each also as a ratio to fio on the host (psync, same file)
+#   virtio_net_throughput_single_queue_{tx,rx}_{pps,gbps}
+#                                      `vbench` guest on a TAP in a private network namespace (QEMU virtio-net-pci,
+#                                      vhost=off); receive is fed by tap-blast (scripts/bench/tap-blast.c)
+# Metrics not measured yet are listed as {"name", "unavailable": "..."}.
 #
 # Writes build/bench/report.json (upstream performance-metrics' format: git_human_readable, git_revision,
 # git_commit_date, date, results[{name, mean, std_dev, max, min}], each result extended with unit, method, qemu{...}
 # and ratio_to_qemu = cloud-hypervisor mean / QEMU mean) and build/bench/report.md, and prints a table.
 # Exit status 1 when any benchmark failed to produce its figure. Not part of the CI test run.
 #
-# Usage: scripts/bench.sh [--no-build] [--iterations N] [--out FILE]
+# Usage: scripts/bench.sh [--no-build] [--iterations N] [--out FILE] [--only TITLE,...]
+#   TITLE: binary size, CLI start-up, API round trip, boot, port I/O exits, resident memory, block, net
 # Environment: BIN (cloud-hypervisor), QEMU (qemu-system-x86_64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +38,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0 ;;
     --iterations) suite_args+=(--iterations "$2"); shift ;;
     --out) out="$2"; shift ;;
+    --only) suite_args+=(--only "$2"); shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -52,7 +60,8 @@ if [ "$build" = 1 ]; then
   scripts/publish.sh >&2
 fi
 [ -x "$BIN" ] || { echo "bench: $BIN not found; run scripts/publish.sh (or drop --no-build)" >&2; exit 1; }
-for image in hello halt iobench kvm-portio; do
+command -v fio >/dev/null || { echo "bench: fio not found (run scripts/install-deps.sh)" >&2; exit 1; }
+for image in hello halt iobench kvm-portio vbench; do
   [ -f "build/guests/$image" ] || { echo "bench: build/guests/$image missing; run scripts/build-guests.sh" >&2; exit 1; }
 done
 

@@ -11,6 +11,7 @@ packages=(
   busybox-static cpio xz-utils zstd    # initramfs and kernel extraction
   file iproute2 procps util-linux      # `file`, network namespaces, TAP, ps
   python3                              # benchmark harnesses (scripts/bench*.sh)
+  fio                                  # host-side baseline of the block benchmarks
 )
 
 missing=()

@@ -7,6 +7,11 @@ VMM is spawned):
     process listens on, so each write arrives as one byte. Either way the time is when the notice reaches us.
   - serial lines: the guest's 16550 on the VMM's stdout (`--serial tty`, `-serial stdio`).
   - exit: the VMM process ending (a pidfd becoming readable), i.e. after the guest's ACPI poweroff.
+
+Devices (for the I/O benchmarks): raw disk images (cloud-hypervisor `--disk path=...,image_type=raw`, QEMU
+`-drive format=raw` behind modern-only virtio-blk-pci) and one existing TAP by name (`--net tap=`, QEMU
+`-netdev tap,ifname=,vhost=off` behind virtio-net-pci); QEMU then runs as `-M q35` (microvm has no PCI bus of its
+own). With netns= the VMM runs inside that network namespace (`ip netns exec`, which execs in place: same pid).
 """
 import os
 import re
@@ -51,30 +56,37 @@ class Vmm:
     def __init__(self, binary):
         self.binary = binary
 
-    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket):
+    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket, disks=(), tap=None):
         raise NotImplementedError
 
-    def start(self, kernel, cpus=1, memory_mib=1024, cmdline=None, watch_port80=False):
+    def start(self, kernel, cpus=1, memory_mib=1024, cmdline=None, watch_port80=False, disks=(), tap=None,
+              netns=None):
         """Spawns the VMM with the guest; returns a RunningGuest (a context manager that stops the VMM)."""
-        return RunningGuest(self, kernel, cpus, memory_mib, cmdline, watch_port80)
+        argv_prefix = ["ip", "netns", "exec", netns] if netns else []
+        return RunningGuest(self, kernel, cpus, memory_mib, cmdline, watch_port80, disks, tap, argv_prefix)
 
 
 class CloudHypervisor(Vmm):
     name = "cloud-hypervisor"
 
-    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket):
+    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket, disks=(), tap=None):
         argv = [self.binary, "--kernel", kernel, "--serial", "tty", "--console", "off",
                 "--memory", f"size={memory_mib}M", "--cpus", f"boot={cpus}"]
         if cmdline is not None:
             argv += ["--cmdline", cmdline]
+        if disks:
+            argv += ["--disk", *(f"path={disk},image_type=raw" for disk in disks)]
+        if tap is not None:
+            argv += ["--net", f"tap={tap}"]
         return argv
 
 
 class Qemu(Vmm):
     name = "qemu"
 
-    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket):
-        argv = [self.binary, "-M", "microvm,accel=kvm", "-cpu", "host,-arch-capabilities",
+    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket, disks=(), tap=None):
+        machine = "q35,accel=kvm" if disks or tap is not None else "microvm,accel=kvm"
+        argv = [self.binary, "-M", machine, "-cpu", "host,-arch-capabilities",
                 "-m", f"{memory_mib}M", "-smp", str(cpus), "-nodefaults", "-no-user-config", "-nographic",
                 "-serial", "stdio", "-monitor", "none", "-no-reboot", "-kernel", kernel]
         if cmdline is not None:
@@ -82,11 +94,17 @@ class Qemu(Vmm):
         if debug_socket is not None:
             argv += ["-chardev", f"socket,id=port80,path={debug_socket}",
                      "-device", "isa-debugcon,iobase=0x80,chardev=port80"]
+        for index, disk in enumerate(disks):
+            argv += ["-drive", f"if=none,id=d{index},file={disk},format=raw",
+                     "-device", f"virtio-blk-pci,drive=d{index},disable-legacy=on"]
+        if tap is not None:
+            argv += ["-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no,vhost=off",
+                     "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
         return argv
 
 
 class RunningGuest:
-    def __init__(self, vmm, kernel, cpus, memory_mib, cmdline, watch_port80):
+    def __init__(self, vmm, kernel, cpus, memory_mib, cmdline, watch_port80, disks=(), tap=None, argv_prefix=()):
         self.vmm = vmm
         self.run = GuestRun()
         self._directory = tempfile.TemporaryDirectory(prefix="ch-bench-")
@@ -98,7 +116,7 @@ class RunningGuest:
             self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self._listener.bind(debug_socket)
             self._listener.listen(1)
-        argv = vmm.guest_argv(kernel, cpus, memory_mib, cmdline, debug_socket)
+        argv = [*argv_prefix, *vmm.guest_argv(kernel, cpus, memory_mib, cmdline, debug_socket, disks, tap)]
         self._t0 = time.perf_counter()
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE)

@@ -19,6 +19,9 @@ public static class GuestImages
     /// <summary>Polling virtio-pci modern drivers: lists the devices, reads rng bytes, reads/writes/flushes a virtio-blk disk.</summary>
     public const string Virtio = "virtio";
 
+    /// <summary>The benchmark drivers (scripts/bench): many virtio-blk requests or net frames in flight, from ring 3.</summary>
+    public const string Vbench = "vbench";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 

@@ -1,0 +1,230 @@
+"""Block and network throughput: the `vbench` guest drives virtio-blk / virtio-net from ring 3 under both VMMs.
+
+The guest times its own loop with rdtsc (the host's TSC: KVM does not scale it here), so the figure excludes boot
+and the harness's latency; cycles are turned into seconds with the host's TSC frequency. QEMU runs `-M q35` with
+modern-only virtio-pci devices, the same raw image (format=raw, cache=writeback: QEMU's default) or the same TAP
+(vhost=off, its default).
+
+Block: one 512 MiB image of random bytes, page-cache warm, shared by both VMMs and by the host baseline, which is
+fio doing the same pattern on the same file with psync (one request at a time; the VMMs too serve one request at
+a time per queue). Net: a private network namespace with one TAP that both VMMs open by name; transmit counts the
+frames the device completes, receive counts the frames the guest gets while tap-blast floods the TAP.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+from common import BenchError, alternate, log
+
+MIB = 1 << 20
+DISK_MIB = 512
+GUEST_MEMORY_MIB = 512
+NET_ETHERTYPE = 0x88B5
+RESULT = re.compile(r"vbench: (\S+) .*requests=(\d+) bytes=(\d+) errors=(\d+) tsc-cycles=(\d+)")
+
+BLOCK_JOBS = [
+    # (metric stem, guest mode, fio rw, block size, queue depth, requests)
+    ("block_read", "blk-read", "read", MIB, 4, 2048),
+    ("block_write", "blk-write", "write", MIB, 4, 1024),
+    ("block_random_read", "blk-randread", "randread", 4096, 32, 50000),
+    ("block_random_write", "blk-randwrite", "randwrite", 4096, 32, 50000),
+]
+
+NET_JOBS = [
+    # (metric, guest mode, frame bytes, frames, figure)
+    ("virtio_net_throughput_single_queue_tx_pps", "net-tx", 64, 200000, "pps"),
+    ("virtio_net_throughput_single_queue_tx_gbps", "net-tx", 1514, 100000, "gbps"),
+    ("virtio_net_throughput_single_queue_rx_pps", "net-rx", 64, 100000, "pps"),
+    ("virtio_net_throughput_single_queue_rx_gbps", "net-rx", 1514, 50000, "gbps"),
+]
+
+
+def tsc_hz():
+    """The host TSC frequency: the kernel's calibration from the log, else /proc/cpuinfo's first `cpu MHz`."""
+    try:
+        text = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=10).stdout
+        for pattern in (r"Refined TSC clocksource calibration: ([\d.]+) MHz", r"tsc: Detected ([\d.]+) MHz"):
+            found = re.findall(pattern, text)
+            if found:
+                return float(found[-1]) * 1e6
+    except OSError:
+        pass
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("cpu MHz"):
+                return float(line.split(":", 1)[1]) * 1e6
+    raise BenchError("cannot tell the host TSC frequency (no dmesg calibration line, no cpu MHz)")
+
+
+def run_vbench(vmm, guests, cmdline, timeout_s, **devices):
+    """Boots vbench with cmdline; returns (requests, bytes, tsc cycles) of its timed loop."""
+    with vmm.start(os.path.join(guests, "vbench"), memory_mib=GUEST_MEMORY_MIB, cmdline=cmdline,
+                   **devices) as guest:
+        if not guest.pump(lambda run: run.serial_line("vbench: done") is not None, timeout_s=timeout_s):
+            raise BenchError(f"{vmm.name}: vbench `{cmdline}` did not finish within {timeout_s} s\n"
+                             + guest.run.describe())
+        run = guest.run
+    line = next((line for _, line in run.serial if RESULT.match(line)), None)
+    if line is None:
+        raise BenchError(f"{vmm.name}: vbench `{cmdline}` printed no result\n" + run.describe())
+    _, requests, size, errors, cycles = RESULT.match(line).groups()
+    if int(errors) or int(cycles) == 0:
+        raise BenchError(f"{vmm.name}: vbench `{cmdline}`: {line}")
+    return int(requests), int(size), int(cycles)
+
+
+# --- block ---------------------------------------------------------------------------------------------------
+
+def make_disk(directory):
+    path = os.path.join(directory, "vbench-disk.img")
+    if not os.path.exists(path) or os.path.getsize(path) != DISK_MIB * MIB:
+        log(f"writing a {DISK_MIB} MiB image of random bytes to {path}")
+        with open(path + ".tmp", "wb") as out:
+            for _ in range(DISK_MIB):
+                out.write(os.urandom(MIB))
+        os.replace(path + ".tmp", path)
+    with open(path, "rb") as warm:  # page cache warm for everyone
+        while warm.read(8 * MIB):
+            pass
+    return path
+
+
+def fio_figures(fio, disk, rw, block_size, requests):
+    """(MiB/s, IOPS) of fio doing rw with block_size on disk, psync, as many bytes as the guest moves."""
+    out = subprocess.run(
+        [fio, "--name=host", f"--filename={disk}", f"--rw={rw}", f"--bs={block_size}", "--ioengine=psync", "--invalidate=0",
+         f"--size={DISK_MIB}M", f"--io_size={requests * block_size}", "--randrepeat=0", "--norandommap",
+         "--output-format=json"], capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise BenchError(f"fio {rw} failed: {out.stderr.strip()[-300:]}")
+    job = json.loads(out.stdout)["jobs"][0]
+    side = job["read"] if rw in ("read", "randread") else job["write"]
+    return side["bw_bytes"] / MIB, side["iops"]
+
+
+def bench_block(report, ch, qemu, guests, iterations, workdir):
+    fio = shutil.which("fio")
+    if fio is None:
+        raise BenchError("fio not found (run scripts/install-deps.sh)")
+    disk = make_disk(workdir)
+    hz = tsc_hz()
+    for stem, mode, rw, block_size, depth, requests in BLOCK_JOBS:
+        cmdline = f"{mode} bs={block_size} qd={depth} count={requests}"
+
+        def measure(vmm):
+            done, moved, cycles = run_vbench(vmm, guests, cmdline, 300, disks=(disk,))
+            if done != requests or moved != requests * block_size:
+                raise BenchError(f"{vmm.name}: `{cmdline}` completed {done} of {requests} requests")
+            seconds = cycles / hz
+            return moved / MIB / seconds, done / seconds
+
+        for vmm in (ch, qemu):
+            measure(vmm)  # warm-up
+        ours, theirs = alternate(iterations, (ch, qemu), measure)
+        host = [fio_figures(fio, disk, rw, block_size, requests) for _ in range(iterations)]
+        pattern = "sequential" if rw in ("read", "write") else "random"
+        method = (f"`vbench` guest, {pattern} {rw.replace('rand', '')}s of {block_size // 1024} KiB, {depth} in flight, "
+                  f"{requests} requests over a {DISK_MIB} MiB raw image (page-cache warm), timed by the guest's "
+                  "rdtsc; host baseline: fio psync on the same file")
+        for index, unit in enumerate(("MiBps", "IOPS")):
+            host_mean = sum(h[index] for h in host) / len(host)
+            ch_mean = sum(s[index] for s in ours) / len(ours)
+            report.add(f"{stem}_{unit}", unit, method, [s[index] for s in ours], [s[index] for s in theirs],
+                       host_fio={"mean": round(host_mean, 3)},
+                       ratio_to_host=round(ch_mean / host_mean, 3) if host_mean else None)
+
+
+# --- net -----------------------------------------------------------------------------------------------------
+
+class NetNamespace:
+    """A private network namespace holding one TAP, up; removed on exit."""
+
+    def __init__(self, tap="vbtap0"):
+        self.name = f"chbench-{os.getpid()}"
+        self.tap = tap
+
+    def __enter__(self):
+        for argv in (["ip", "netns", "add", self.name],
+                     ["ip", "-n", self.name, "link", "set", "lo", "up"],
+                     ["ip", "-n", self.name, "tuntap", "add", "dev", self.tap, "mode", "tap"],
+                     ["ip", "-n", self.name, "link", "set", self.tap, "up"]):
+            out = subprocess.run(argv, capture_output=True, text=True)
+            if out.returncode != 0:
+                self.__exit__()
+                raise BenchError(f"{' '.join(argv)}: {out.stderr.strip()}")
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["ip", "netns", "delete", self.name], capture_output=True)
+        return False
+
+
+def build_blaster(workdir):
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tap-blast.c")
+    binary = os.path.join(workdir, "tap-blast")
+    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+        out = subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-o", binary, source], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise BenchError(f"building tap-blast failed: {out.stderr.strip()[-400:]}")
+    return binary
+
+
+class Blaster:
+    """tap-blast flooding the namespace's TAP while a guest receives; its own send rate once stopped."""
+
+    def __init__(self, binary, namespace, frame):
+        self.process = subprocess.Popen(["ip", "netns", "exec", namespace.name, binary, namespace.tap, str(frame)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if self.process.stdout.readline().strip() != "ready":
+            self.process.kill()
+            raise BenchError(f"tap-blast did not start: {self.process.stderr.read().strip()[-300:]}")
+        self.pps = None
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        out, err = self.process.communicate(timeout=10)
+        if self.process.returncode != 0:
+            raise BenchError(f"tap-blast failed: {err.strip()[-300:]}")
+        self.pps = json.loads(out.strip().splitlines()[-1])["pps"]
+
+
+def bench_net(report, ch, qemu, guests, iterations, workdir):
+    if not os.access("/dev/net/tun", os.W_OK):
+        raise BenchError("/dev/net/tun is not usable")
+    blaster_binary = build_blaster(workdir)
+    hz = tsc_hz()
+    with NetNamespace() as namespace:
+        for name, mode, frame, frames, figure in NET_JOBS:
+            cmdline = f"{mode} frame={frame} count={frames}"
+            blaster_rates = []
+
+            def measure(vmm):
+                blaster = Blaster(blaster_binary, namespace, frame) if mode == "net-rx" else None
+                try:
+                    done, moved, cycles = run_vbench(vmm, guests, cmdline, 300, tap=namespace.tap,
+                                                     netns=namespace.name)
+                finally:
+                    if blaster is not None:
+                        blaster.stop()
+                        blaster_rates.append(blaster.pps)
+                if done != frames:
+                    raise BenchError(f"{vmm.name}: `{cmdline}` moved {done} of {frames} frames")
+                seconds = cycles / hz
+                return done / seconds if figure == "pps" else moved * 8 / seconds / 1e9
+
+            for vmm in (ch, qemu):
+                measure(vmm)  # warm-up
+            ours, theirs = alternate(iterations, (ch, qemu), measure)
+            direction = ("transmit: the guest keeps its whole queue of broadcast frames in flight"
+                         if mode == "net-tx" else
+                         "receive: tap-blast floods the TAP from the namespace (sendmmsg), the guest counts its frames")
+            extra = {}
+            if blaster_rates:
+                extra["tap_blast_pps"] = {"mean": round(sum(blaster_rates) / len(blaster_rates), 3)}
+            report.add(name, figure, f"`vbench` guest, one queue pair, {frame}-byte frames, {frames} per run, over a "
+                       f"TAP in a private network namespace, timed by the guest's rdtsc; {direction}",
+                       ours, theirs, **extra)

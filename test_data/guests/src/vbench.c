@@ -1,0 +1,373 @@
+/* vbench: virtio-blk and virtio-net throughput drivers for scripts/bench.
+ *
+ * Everything but mapping high BARs runs in ring 3 (user_call), where the
+ * polling loops run natively. Port 0x80 gets 0x42 just before and 0x43 just
+ * after the timed loop; the harness times the two writes as they reach it.
+ *
+ *   blk-read | blk-write | blk-randread | blk-randwrite
+ *       bs=BYTES (multiple of 512, default 4096) qd=N (requests in flight,
+ *       default 32) count=N (requests, default 4096); sequential requests
+ *       wrap around the disk, random ones are bs-aligned (xorshift).
+ *   net-tx   frame=BYTES (default 64) count=N: broadcast frames of ethertype
+ *       0x88B5, up to the queue size in flight.
+ *   net-rx   count=N: receives N frames of ethertype 0x88B5 (others are
+ *       dropped); the timed loop starts at the first one.
+ *
+ * Prints "vbench: <mode> requests=N bytes=B errors=E tsc-cycles=C". */
+#include "runtime.h"
+
+#define MAX_DEVICES     16
+#define QUEUE_SIZE      128
+#define LIMIT_CYCLES    (600ull * 1000 * 1000 * 1000)
+#define SECTOR          512
+#define BUFFER_BYTES    (8u << 20)
+#define VIRTQ_USED_F_NO_NOTIFY 1
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+
+#define VIRTIO_BLK_F_FLUSH (1ull << 9) /* negotiated, as Linux does: the device may cache writes */
+#define VIRTIO_BLK_T_IN  0
+#define VIRTIO_BLK_T_OUT 1
+
+#define NET_HEADER       12
+#define NET_FRAME_MAX    1514
+#define NET_ETHERTYPE    0x88B5
+
+struct blk_request_header {
+    uint32_t type;
+    uint32_t reserved;
+    uint64_t sector;
+};
+
+struct result {
+    uint64_t requests, bytes, errors, cycles;
+};
+
+static struct virtio_pci devices[MAX_DEVICES];
+static int device_count;
+static uint8_t queue0_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static uint8_t queue1_memory[VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static uint8_t buffers[BUFFER_BYTES] __attribute__((aligned(4096)));
+static struct blk_request_header headers[QUEUE_SIZE];
+static volatile uint8_t statuses[QUEUE_SIZE];
+static struct virtq q0, q1;
+static struct result result;
+
+/* ---- queue access for many chains in flight ---- */
+
+static void add_descriptor(struct virtq *q, uint16_t i, void *data, uint32_t len, uint16_t flags, uint16_t next)
+{
+    q->desc[i].addr = (uint64_t)data;
+    q->desc[i].len = len;
+    q->desc[i].flags = flags;
+    q->desc[i].next = next;
+}
+
+static void make_available(struct virtq *q, uint16_t head)
+{
+    q->avail[2 + q->next_avail % q->size] = head;
+    q->next_avail++;
+}
+
+static void publish_and_notify(struct virtq *q)
+{
+    __sync_synchronize();
+    q->avail[1] = q->next_avail;
+    __sync_synchronize();
+    if (!(*(volatile uint16_t *)q->used & VIRTQ_USED_F_NO_NOTIFY))
+        mmio_write16(q->notify, q->index);
+}
+
+/* The next used element's id and length; false when none is there yet. */
+static bool take_used(struct virtq *q, uint32_t *id, uint32_t *len)
+{
+    volatile uint16_t *used_idx = (volatile uint16_t *)(q->used + 2);
+    if (*used_idx == q->last_used)
+        return false;
+    __sync_synchronize();
+    volatile uint32_t *element = (volatile uint32_t *)(q->used + 4 + 8 * (q->last_used % q->size));
+    *id = element[0];
+    *len = element[1];
+    q->last_used++;
+    return true;
+}
+
+static uint64_t option(const char *key, uint64_t fallback)
+{
+    uint64_t value;
+    return cmdline_get_u64(key, &value) && value ? value : fallback;
+}
+
+static bool start(struct virtio_pci *d, uint64_t features, int queues)
+{
+    if (!virtio_start(d, features)) {
+        kprintf("vbench: start failed status=0x%x\n", virtio_status(d));
+        return false;
+    }
+    if (!virtq_setup(d, &q0, 0, QUEUE_SIZE, queue0_memory) || (queues > 1 && !virtq_setup(d, &q1, 1, QUEUE_SIZE, queue1_memory))) {
+        kprintf("vbench: queue setup failed\n");
+        return false;
+    }
+    q0.avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+    if (queues > 1)
+        q1.avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+    return (virtio_driver_ok(d) & 0xC0) == 0;
+}
+
+/* ---- block ---- */
+
+struct blk_job {
+    bool write, random;
+    uint32_t bs, qd;
+    uint64_t count, blocks; /* blocks: disk capacity in bs units */
+};
+
+static uint64_t xorshift_state = 0x9E3779B97F4A7C15ull;
+
+static uint64_t next_block(const struct blk_job *job, uint64_t n)
+{
+    if (!job->random)
+        return n % job->blocks;
+    xorshift_state ^= xorshift_state << 13;
+    xorshift_state ^= xorshift_state >> 7;
+    xorshift_state ^= xorshift_state << 17;
+    return xorshift_state % job->blocks;
+}
+
+/* Request slot s uses descriptors 3s..3s+2 and buffer bytes [s*bs, (s+1)*bs). */
+static void blk_submit(const struct blk_job *job, uint32_t slot, uint64_t n)
+{
+    uint16_t head = (uint16_t)(3 * slot);
+    headers[slot].type = job->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+    headers[slot].sector = next_block(job, n) * (job->bs / SECTOR);
+    statuses[slot] = 0xFF;
+    add_descriptor(&q0, head, &headers[slot], sizeof(headers[slot]), VIRTQ_DESC_F_NEXT, (uint16_t)(head + 1));
+    add_descriptor(&q0, (uint16_t)(head + 1), buffers + (uint64_t)slot * job->bs, job->bs,
+                   (uint16_t)(VIRTQ_DESC_F_NEXT | (job->write ? 0 : VIRTQ_DESC_F_WRITE)), (uint16_t)(head + 2));
+    add_descriptor(&q0, (uint16_t)(head + 2), (void *)&statuses[slot], 1, VIRTQ_DESC_F_WRITE, 0);
+    make_available(&q0, head);
+}
+
+static uint64_t blk_loop(uint64_t arg)
+{
+    const struct blk_job *job = (const struct blk_job *)arg;
+    uint64_t submitted = 0, completed = 0;
+    outb(0x80, 0x42);
+    uint64_t begin = rdtsc();
+    for (uint32_t slot = 0; slot < job->qd && submitted < job->count; slot++)
+        blk_submit(job, slot, submitted++);
+    publish_and_notify(&q0);
+    while (completed < job->count && rdtsc() - begin < LIMIT_CYCLES) {
+        uint32_t id, len;
+        bool any = false;
+        while (take_used(&q0, &id, &len)) {
+            uint32_t slot = id / 3;
+            if (slot >= job->qd || statuses[slot] != 0)
+                result.errors++;
+            completed++;
+            any = true;
+            if (submitted < job->count)
+                blk_submit(job, slot, submitted++);
+        }
+        if (any)
+            publish_and_notify(&q0);
+        else
+            __asm__ volatile("pause");
+    }
+    result.cycles = rdtsc() - begin;
+    outb(0x80, 0x43);
+    result.requests = completed;
+    result.bytes = completed * job->bs;
+    return 0;
+}
+
+static void run_blk(struct virtio_pci *d, bool write, bool random, const char *mode)
+{
+    static struct blk_job job;
+    job.write = write;
+    job.random = random;
+    job.bs = (uint32_t)option("bs", 4096);
+    job.qd = (uint32_t)option("qd", 32);
+    job.count = option("count", 4096);
+    if (job.bs % SECTOR || job.qd * 3 > QUEUE_SIZE || (uint64_t)job.qd * job.bs > BUFFER_BYTES) {
+        kprintf("vbench: bad blk job bs=%u qd=%u\n", job.bs, job.qd);
+        return;
+    }
+    if (!start(d, VIRTIO_BLK_F_FLUSH, 1))
+        return;
+    if (q0.size < job.qd * 3) {
+        kprintf("vbench: queue size %u too small for qd=%u\n", q0.size, job.qd);
+        return;
+    }
+    job.blocks = virtio_config_read64(d, 0) / (job.bs / SECTOR);
+    if (job.blocks == 0) {
+        kprintf("vbench: disk smaller than one block\n");
+        return;
+    }
+    for (uint64_t i = 0; i < BUFFER_BYTES; i += 4096)
+        buffers[i] = (uint8_t)((i >> 12) | 1); /* touched, and writes leave a mark: page number, odd */
+    blk_loop((uint64_t)&job);
+    kprintf("vbench: %s bs=%u qd=%u requests=%lu bytes=%lu errors=%lu tsc-cycles=%lu\n", mode, job.bs, job.qd,
+            result.requests, result.bytes, result.errors, result.cycles);
+}
+
+/* ---- net ---- */
+
+struct net_job {
+    uint32_t frame;
+    uint64_t count;
+};
+
+/* Frame slot s lives at buffers + s * 2048: virtio_net_hdr_v1, then the frame. */
+static uint8_t *net_slot(uint32_t slot) { return buffers + (uint64_t)slot * 2048; }
+
+static uint64_t net_tx_loop(uint64_t arg)
+{
+    const struct net_job *job = (const struct net_job *)arg;
+    uint64_t submitted = 0, completed = 0;
+    uint32_t length = NET_HEADER + job->frame;
+    outb(0x80, 0x42);
+    uint64_t begin = rdtsc();
+    for (uint16_t slot = 0; slot < q1.size && submitted < job->count; slot++, submitted++) {
+        add_descriptor(&q1, slot, net_slot(slot), length, 0, 0);
+        make_available(&q1, slot);
+    }
+    publish_and_notify(&q1);
+    while (completed < job->count && rdtsc() - begin < LIMIT_CYCLES) {
+        uint32_t id, len;
+        bool any = false;
+        while (take_used(&q1, &id, &len)) {
+            completed++;
+            any = true;
+            if (id >= q1.size)
+                result.errors++;
+            else if (submitted < job->count) {
+                make_available(&q1, (uint16_t)id);
+                submitted++;
+            }
+        }
+        if (any)
+            publish_and_notify(&q1);
+        else
+            __asm__ volatile("pause");
+    }
+    result.cycles = rdtsc() - begin;
+    outb(0x80, 0x43);
+    result.requests = completed;
+    result.bytes = completed * job->frame;
+    return 0;
+}
+
+static uint64_t net_rx_loop(uint64_t arg)
+{
+    const struct net_job *job = (const struct net_job *)arg;
+    uint64_t received = 0, begin = 0, waited = rdtsc();
+    for (uint16_t slot = 0; slot < q0.size; slot++) {
+        add_descriptor(&q0, slot, net_slot(slot), NET_HEADER + NET_FRAME_MAX, VIRTQ_DESC_F_WRITE, 0);
+        make_available(&q0, slot);
+    }
+    publish_and_notify(&q0);
+    while (received < job->count && rdtsc() - (begin ? begin : waited) < LIMIT_CYCLES) {
+        uint32_t id, len;
+        bool any = false;
+        while (received < job->count && take_used(&q0, &id, &len)) {
+            any = true;
+            if (id >= q0.size) {
+                result.errors++;
+                continue;
+            }
+            const uint8_t *frame = net_slot(id) + NET_HEADER;
+            if (len >= NET_HEADER + 14 && (frame[12] << 8 | frame[13]) == NET_ETHERTYPE) {
+                if (received++ == 0) {
+                    outb(0x80, 0x42);
+                    begin = rdtsc();
+                }
+                result.bytes += len - NET_HEADER;
+            }
+            make_available(&q0, (uint16_t)id);
+        }
+        if (any)
+            publish_and_notify(&q0);
+        else
+            __asm__ volatile("pause");
+    }
+    result.cycles = begin ? rdtsc() - begin : 0;
+    outb(0x80, 0x43);
+    result.requests = received;
+    return 0;
+}
+
+static void run_net(struct virtio_pci *d, bool tx)
+{
+    static struct net_job job;
+    job.frame = (uint32_t)option("frame", 64);
+    job.count = option("count", 100000);
+    if (job.frame < 14 || job.frame > NET_FRAME_MAX) {
+        kprintf("vbench: bad frame=%u\n", job.frame);
+        return;
+    }
+    if (!start(d, 0, 2))
+        return;
+    for (uint32_t slot = 0; slot < QUEUE_SIZE; slot++) {
+        uint8_t *frame = net_slot(slot) + NET_HEADER;
+        memset(net_slot(slot), 0, NET_HEADER);
+        memset(frame, 0xFF, 6);
+        memset(frame + 6, 0x02, 6);
+        frame[12] = NET_ETHERTYPE >> 8;
+        frame[13] = NET_ETHERTYPE & 0xFF;
+    }
+    (tx ? net_tx_loop : net_rx_loop)((uint64_t)&job);
+    kprintf("vbench: %s frame=%u requests=%lu bytes=%lu errors=%lu tsc-cycles=%lu\n", tx ? "net-tx" : "net-rx",
+            job.frame, result.requests, result.bytes, result.errors, result.cycles);
+}
+
+/* ---- the guest ---- */
+
+static uint64_t discover(uint64_t unused)
+{
+    (void)unused;
+    device_count = virtio_pci_scan(devices, MAX_DEVICES);
+    return 0;
+}
+
+static struct virtio_pci *find(uint16_t type)
+{
+    for (int i = 0; i < device_count; i++)
+        if (devices[i].type == type)
+            return &devices[i];
+    return NULL;
+}
+
+static uint64_t run_mode(uint64_t unused)
+{
+    (void)unused;
+    static const struct { const char *word; uint16_t type; bool write, random; } modes[] = {
+        { "blk-read", VIRTIO_TYPE_BLOCK, false, false }, { "blk-write", VIRTIO_TYPE_BLOCK, true, false },
+        { "blk-randread", VIRTIO_TYPE_BLOCK, false, true }, { "blk-randwrite", VIRTIO_TYPE_BLOCK, true, true },
+        { "net-tx", VIRTIO_TYPE_NET, true, false }, { "net-rx", VIRTIO_TYPE_NET, false, false },
+    };
+    for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        if (!cmdline_has_word(modes[i].word))
+            continue;
+        struct virtio_pci *d = find(modes[i].type);
+        if (!d)
+            kprintf("vbench: no %s device\n", virtio_type_name(modes[i].type));
+        else if (modes[i].type == VIRTIO_TYPE_BLOCK)
+            run_blk(d, modes[i].write, modes[i].random, modes[i].word);
+        else
+            run_net(d, modes[i].write);
+        return 0;
+    }
+    kprintf("vbench: no mode on the command line\n");
+    return 0;
+}
+
+void guest_main(void)
+{
+    kprintf("vbench: guest kit vbench started\n");
+    user_call(discover, 0);
+    for (int i = 0; i < device_count; i++)
+        if (!virtio_pci_map(&devices[i]))
+            kprintf("vbench: 00:%02x.%u map failed\n", devices[i].dev, devices[i].fn);
+    user_call(run_mode, 0);
+    kprintf("vbench: done\n");
+}
