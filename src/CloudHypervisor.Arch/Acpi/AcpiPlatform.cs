@@ -12,15 +12,8 @@ public sealed record AcpiPlatform
 
     public bool SerialPresent { get; init; } = true;
 
-    public int PciSegments { get; init; } = 1;
-
-    public ulong Mmio32Start { get; init; }
-
-    public ulong Mmio32End { get; init; }
-
-    public ulong Mmio64Start { get; init; }
-
-    public ulong Mmio64End { get; init; }
+    /// <summary>The PCI segments, in id order from 0 (<c>--platform num_pci_segments</c>).</summary>
+    public required IReadOnlyList<AcpiPciSegment> PciSegments { get; init; }
 
     public uint GedIrq { get; init; } = 13;
 

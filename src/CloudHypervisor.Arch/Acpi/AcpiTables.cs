@@ -102,10 +102,10 @@ public static class AcpiTables
     public static byte[] BuildMcfg(AcpiPlatform platform)
     {
         var mcfg = new Sdt("MCFG", 1, "CHMCFG").AppendU64(0);
-        for (var segment = 0; segment < platform.PciSegments; segment++)
+        foreach (var segment in platform.PciSegments)
         {
-            mcfg.AppendU64(Layout.PciMmconfigStart + ((ulong)segment * Layout.PciMmconfigSegmentSize))
-                .AppendU16((ushort)segment).AppendU8(0).AppendU8(0).AppendU32(0);
+            mcfg.AppendU64(Layout.PciMmconfigStart + ((ulong)segment.Id * Layout.PciMmconfigSegmentSize))
+                .AppendU16(segment.Id).AppendU8(0).AppendU8(0).AppendU32(0);
         }
 
         return mcfg.ToArray();

@@ -8,9 +8,9 @@ public static class Dsdt
     public static byte[] Build(AcpiPlatform platform)
     {
         var aml = new Aml();
-        for (var segment = 0; segment < platform.PciSegments; segment++)
+        foreach (var segment in platform.PciSegments)
         {
-            AddPciSegment(aml, platform, segment);
+            AddPciSegment(aml, segment);
         }
 
         aml.Device(@"\_SB_.MBRD", d =>
@@ -18,9 +18,9 @@ public static class Dsdt
             d.Name("_HID", v => v.EisaId("PNP0C02"));
             d.Name("_UID", v => v.Integer(0));
             var crs = new ResourceTemplate();
-            for (var segment = 0; segment < platform.PciSegments; segment++)
+            foreach (var segment in platform.PciSegments)
             {
-                crs.Memory32Fixed(MmconfigBase(segment), (uint)Layout.PciMmconfigSegmentSize);
+                crs.Memory32Fixed(MmconfigBase(segment.Id), (uint)Layout.PciMmconfigSegmentSize);
             }
 
             d.Name("_CRS", v => v.Buffer(crs.ToArray()));
@@ -83,27 +83,28 @@ public static class Dsdt
     private static uint MmconfigBase(int segment) =>
         (uint)(Layout.PciMmconfigStart + ((ulong)segment * Layout.PciMmconfigSegmentSize));
 
-    private static void AddPciSegment(Aml aml, AcpiPlatform platform, int segment)
+    private static void AddPciSegment(Aml aml, AcpiPciSegment segment)
     {
-        aml.Device($@"\_SB_.PC{segment:X2}", d =>
+        aml.Device($@"\_SB_.PC{segment.Id:X2}", d =>
         {
             d.Name("_HID", v => v.EisaId("PNP0A08"));
             d.Name("_CID", v => v.EisaId("PNP0A03"));
             d.Name("_ADR", v => v.Integer(0));
-            d.Name("_SEG", v => v.Integer((ulong)segment));
-            d.Name("_UID", v => v.Integer((ulong)segment));
+            d.Name("_SEG", v => v.Integer(segment.Id));
+            d.Name("_UID", v => v.Integer(segment.Id));
             d.Name("_CCA", v => v.Integer(1));
             d.Name("SUPP", v => v.Integer(0));
+            d.Name("_PXM", v => v.Integer(segment.ProximityDomain));
             var crs = new ResourceTemplate().WordBusNumber(0, 0);
-            if (segment == 0)
+            if (segment.Id == 0)
             {
                 crs.Io(0xCF8, 0xCF8, 1, 8);
             }
 
-            crs.Memory32Fixed(MmconfigBase(segment), (uint)Layout.PciMmconfigSegmentSize);
-            crs.DWordMemory((uint)platform.Mmio32Start, (uint)platform.Mmio32End);
-            crs.QWordMemory(platform.Mmio64Start, platform.Mmio64End);
-            if (segment == 0)
+            crs.Memory32Fixed(MmconfigBase(segment.Id), (uint)Layout.PciMmconfigSegmentSize);
+            crs.DWordMemory((uint)segment.Mmio32Start, (uint)segment.Mmio32End);
+            crs.QWordMemory(segment.Mmio64Start, segment.Mmio64End);
+            if (segment.Id == 0)
             {
                 crs.WordIo(0x0000, 0x0CF7).WordIo(0x0D00, 0xFFFF);
             }

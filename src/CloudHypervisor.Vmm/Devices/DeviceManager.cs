@@ -46,8 +46,8 @@ public sealed class DeviceManager : IDisposable
 
     public Bus MmioBus { get; }
 
-    /// <summary>PCI segment 0: host bridge, 0xCF8/0xCFC and ECAM configuration access, BAR windows.</summary>
-    public PciSegment PciSegment { get; private init; } = null!;
+    /// <summary>The PCI segments in id order: segment 0 has the host bridge and 0xCF8/0xCFC; each has its ECAM slice and BAR windows.</summary>
+    public IReadOnlyList<PciSegment> PciSegments { get; private init; } = [];
 
     public Serial16550? Serial { get; }
 
@@ -57,13 +57,13 @@ public sealed class DeviceManager : IDisposable
     /// <summary>The userspace IOAPIC; vCPU exits for level-triggered EOIs go to it.</summary>
     public Ioapic Ioapic { get; }
 
-    /// <summary>The virtio-pci functions on segment 0, in creation (slot) order.</summary>
+    /// <summary>The virtio-pci functions of every segment, in creation order.</summary>
     public IReadOnlyList<VirtioPciDevice> VirtioDevices { get; private init; } = [];
 
     /// <summary>Each virtio-pmem device's guest range and the memory slot that maps it.</summary>
     public IReadOnlyList<PmemRegion> PmemRegions { get; private init; } = [];
 
-    /// <summary>The pvpanic function (<c>--pvpanic</c>), last on segment 0.</summary>
+    /// <summary>The pvpanic function (<c>--pvpanic</c>), last on its segment.</summary>
     public PvpanicDevice? Pvpanic { get; private init; }
 
     public static DeviceManager Create(
@@ -80,14 +80,14 @@ public sealed class DeviceManager : IDisposable
             mmio.Insert(ioapic, Layout.IoapicStart, Layout.IoapicSize);
             var ged = new AcpiGedDevice(ioapic.Pin(GedPin));
             mmio.Insert(ged, gedAddress, AcpiGedDevice.Size);
-            var pciSegment = CreatePciSegment0(config, io, mmio, ramAbove4G);
+            var segments = CreatePciSegments(config, io, mmio, ramAbove4G);
             var serial = AddDevices(config, control, ioapic, ramBelow4G, ramAbove4G, createdTimestamp, io, owned);
             var pmemRegions = new List<PmemRegion>();
-            var virtio = AddVirtioDevices(config, control, vm, memory, slots, gsiRouting, pciSegment, owned, pmemRegions);
-            var pvpanic = config.Pvpanic ? AddPvpanic(pciSegment) : null;
+            var virtio = AddVirtioDevices(config, control, vm, memory, slots, gsiRouting, segments, owned, pmemRegions);
+            var pvpanic = config.Pvpanic ? AddPvpanic(segments[0]) : null;
             return new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned)
             {
-                PciSegment = pciSegment, VirtioDevices = virtio, PmemRegions = pmemRegions, Pvpanic = pvpanic,
+                PciSegments = segments, VirtioDevices = virtio, PmemRegions = pmemRegions, Pvpanic = pvpanic,
             };
         }
         catch
@@ -109,16 +109,44 @@ public sealed class DeviceManager : IDisposable
     }
 
     /// <summary>
-    /// Segment 0 over upstream's windows: the 32-bit device window and the 64-bit device area (from the
-    /// end of RAM, at least 4 GiB, up to the platform device area); INTx IRQs 5–12 (hence GED's 13).
+    /// The segments over upstream's windows: the 32-bit device window and the 64-bit device area (from the
+    /// end of RAM, at least 4 GiB, up to the platform device area), each divided between the segments by
+    /// their <c>--pci-segment</c> aperture weights (default 1). Every segment routes its slots to INTx IRQs
+    /// 5–12 (hence GED's 13).
     /// </summary>
-    private static PciSegment CreatePciSegment0(VmConfig config, Bus io, Bus mmio, ulong ramAbove4G)
+    private static PciSegment[] CreatePciSegments(VmConfig config, Bus io, Bus mmio, ulong ramAbove4G)
     {
+        var count = config.Platform?.NumPciSegments ?? 1;
+        var weights32 = new uint[count];
+        var weights64 = new uint[count];
+        Array.Fill(weights32, 1u);
+        Array.Fill(weights64, 1u);
+        foreach (var weights in config.PciSegments ?? [])
+        {
+            weights32[weights.PciSegment] = weights.Mmio32ApertureWeight;
+            weights64[weights.PciSegment] = weights.Mmio64ApertureWeight;
+        }
+
         var physBits = CpuIdBuilder.GuestPhysBits(config.Cpus.MaxPhysBits);
-        var mmio32 = PciMmioWindows.Split(Layout.PciMmio32Start, Layout.PciMmio32Start + Layout.PciMmio32Size, [1], PciMmioWindows.Mmio32Granularity);
-        var mmio64 = PciMmioWindows.Split(
-            Layout.RamAbove4GStart + ramAbove4G, Layout.PlatformDeviceAreaStart(physBits) - 1, [1], PciMmioWindows.Mmio64Granularity);
-        return PciSegment.Create(0, io, mmio, mmio32[0], mmio64[0], [5, 6, 7, 8, 9, 10, 11, 12]);
+        PciMmioAllocator[] mmio32, mmio64;
+        try
+        {
+            mmio32 = PciMmioWindows.Split(Layout.PciMmio32Start, Layout.PciMmio32Start + Layout.PciMmio32Size, weights32, PciMmioWindows.Mmio32Granularity);
+            mmio64 = PciMmioWindows.Split(
+                Layout.RamAbove4GStart + ramAbove4G, Layout.PlatformDeviceAreaStart(physBits) - 1, weights64, PciMmioWindows.Mmio64Granularity);
+        }
+        catch (PciException e)
+        {
+            throw new VmmException("Error creating devices", e);
+        }
+
+        var segments = new PciSegment[count];
+        for (var id = 0; id < count; id++)
+        {
+            segments[id] = PciSegment.Create((ushort)id, io, mmio, mmio32[id], mmio64[id], [5, 6, 7, 8, 9, 10, 11, 12]);
+        }
+
+        return segments;
     }
 
     /// <summary>
@@ -128,83 +156,82 @@ public sealed class DeviceManager : IDisposable
     /// are taken from the 64-bit window first.
     /// </summary>
     private static List<VirtioPciDevice> AddVirtioDevices(
-        VmConfig config, IVmControl control, IVm vm, GuestMemory memory, MemorySlots slots, GsiRoutingTable gsiRouting, PciSegment segment,
+        VmConfig config, IVmControl control, IVm vm, GuestMemory memory, MemorySlots slots, GsiRoutingTable gsiRouting, PciSegment[] segments,
         List<IDisposable> owned, List<PmemRegion> pmemRegions)
     {
-        var devices = new List<VirtioPciDevice>();
+        void Reserve(ushort segment, byte? slot)
+        {
+            if (slot is { } explicitSlot)
+            {
+                segments[segment].Bus.ReserveSlot(explicitSlot);
+            }
+        }
+
         foreach (var pmem in config.Pmem ?? [])
         {
-            if (pmem.PciDeviceId is { } pmemSlot)
-            {
-                segment.Bus.ReserveSlot(pmemSlot);
-            }
+            Reserve(pmem.PciSegment, pmem.PciDeviceId);
         }
 
-        if (config.Rng.PciDeviceId is { } rngSlot)
-        {
-            segment.Bus.ReserveSlot(rngSlot);
-        }
-
+        Reserve(config.Rng.PciSegment, config.Rng.PciDeviceId);
         foreach (var disk in config.Disks ?? [])
         {
-            if (disk.PciDeviceId is { } diskSlot)
-            {
-                segment.Bus.ReserveSlot(diskSlot);
-            }
+            Reserve(disk.PciSegment, disk.PciDeviceId);
         }
 
         foreach (var net in config.Net ?? [])
         {
-            if (net.PciDeviceId is { } netSlot)
-            {
-                segment.Bus.ReserveSlot(netSlot);
-            }
-        }
-
-        if (config.Console.PciDeviceId is { } consoleSlot && config.Console.Mode != ConsoleMode.Off)
-        {
-            segment.Bus.ReserveSlot(consoleSlot);
-        }
-
-        var pmemDevices = new List<VirtioPmem>();
-        foreach (var pmem in config.Pmem ?? [])
-        {
-            pmemDevices.Add(OpenPmem(pmem, vm, slots, segment, owned, pmemRegions));
+            Reserve(net.PciSegment, net.PciDeviceId);
         }
 
         if (config.Console.Mode != ConsoleMode.Off)
         {
-            devices.Add(AddVirtioConsole(config.Console, vm, memory, gsiRouting, segment, owned));
+            Reserve(config.Console.PciSegment, config.Console.PciDeviceId);
+        }
+
+        var devices = new List<VirtioPciDevice>();
+        var pmemDevices = new List<VirtioPmem>();
+        foreach (var pmem in config.Pmem ?? [])
+        {
+            pmemDevices.Add(OpenPmem(pmem, vm, slots, segments[pmem.PciSegment], owned, pmemRegions));
+        }
+
+        if (config.Console.Mode != ConsoleMode.Off)
+        {
+            devices.Add(AddVirtioConsole(config.Console, vm, memory, gsiRouting, segments[config.Console.PciSegment], owned));
         }
 
         foreach (var disk in config.Disks ?? [])
         {
             var block = BlockDevices.Open(disk);
             owned.Add(block);
-            devices.Add(AddVirtioPciDevice(block, disk.PciDeviceId, vm, memory, gsiRouting, segment, owned, PciBarRegion.Memory32));
+
+            // As upstream, cold-plugged disks on segment 0 take a 32-bit BAR.
+            var barRegion = disk.PciSegment == 0 ? PciBarRegion.Memory32 : PciBarRegion.Memory64;
+            devices.Add(AddVirtioPciDevice(block, disk.PciDeviceId, vm, memory, gsiRouting, segments[disk.PciSegment], owned, barRegion));
         }
 
         foreach (var net in config.Net ?? [])
         {
             var device = NetDevices.Open(net);
             owned.Add(device);
-            devices.Add(AddVirtioPciDevice(device, net.PciDeviceId, vm, memory, gsiRouting, segment, owned));
+            devices.Add(AddVirtioPciDevice(device, net.PciDeviceId, vm, memory, gsiRouting, segments[net.PciSegment], owned));
         }
 
         var rng = VirtioRng.Open(config.Rng.Id ?? VirtioRng.DefaultId, config.Rng.Src);
         owned.Add(rng);
-        devices.Add(AddVirtioPciDevice(rng, config.Rng.PciDeviceId, vm, memory, gsiRouting, segment, owned));
+        devices.Add(AddVirtioPciDevice(rng, config.Rng.PciDeviceId, vm, memory, gsiRouting, segments[config.Rng.PciSegment], owned));
 
         for (var i = 0; i < pmemDevices.Count; i++)
         {
-            devices.Add(AddVirtioPciDevice(pmemDevices[i], config.Pmem![i].PciDeviceId, vm, memory, gsiRouting, segment, owned));
+            var pmem = config.Pmem![i];
+            devices.Add(AddVirtioPciDevice(pmemDevices[i], pmem.PciDeviceId, vm, memory, gsiRouting, segments[pmem.PciSegment], owned));
         }
 
         if (config.Watchdog)
         {
             var watchdog = new VirtioWatchdog(VirtioWatchdog.DefaultId, control.RequestReset);
             owned.Add(watchdog);
-            devices.Add(AddVirtioPciDevice(watchdog, null, vm, memory, gsiRouting, segment, owned));
+            devices.Add(AddVirtioPciDevice(watchdog, null, vm, memory, gsiRouting, segments[0], owned));
         }
 
         return devices;
@@ -343,10 +370,8 @@ public sealed class DeviceManager : IDisposable
             config.Balloon is not null ? "virtio-balloon (--balloon)" :
             config.Rtc is not null ? "virtio-rtc (--rtc)" :
             config.Tpm is not null ? "TPM (--tpm)" :
-            config.Numa?.Exists(n => n.PciSegments is { Count: > 0 }) == true ? "NUMA PCI segments (--numa pci_segments=)" :
             config.Numa?.Exists(n => n.DeviceId is not null) == true ? "NUMA generic initiators (--numa device_id=)" :
             config.Iommu || config.Rng.Iommu || config.Disks?.Exists(d => d.Iommu) == true || config.Pmem?.Exists(p => p.Iommu) == true ? "virtio-iommu" :
-            config.Platform is { NumPciSegments: > 1 } ? "multiple PCI segments" :
             null;
         if (unsupported is not null)
         {

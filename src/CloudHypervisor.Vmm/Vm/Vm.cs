@@ -71,7 +71,7 @@ public sealed class Vm : IVmControl, IDisposable
             Devices = DeviceManager.Create(config, this, vm, memory, slots, below4G, ramEnd > Layout.RamAbove4GStart ? ramEnd - Layout.RamAbove4GStart : 0, gedAddress, created);
 
             var kernel = LoadPayload(config.Payload);
-            WriteAcpi(config, apicIds, physBits, gedAddress);
+            WriteAcpi(config, apicIds, gedAddress);
             WriteLegacyPlatformTables(config);
 
             var cpuId = new CpuIdOptions
@@ -170,7 +170,16 @@ public sealed class Vm : IVmControl, IDisposable
             tree["__serial"] = new DeviceNode { Id = "__serial" };
         }
 
-        var segment = Devices.PciSegment;
+        foreach (var segment in Devices.PciSegments)
+        {
+            AddPciDevices(tree, segment);
+        }
+
+        return tree;
+    }
+
+    private void AddPciDevices(Dictionary<string, DeviceNode> tree, PciSegment segment)
+    {
         for (var slot = 0; slot < PciBus.SlotCount; slot++)
         {
             var device = segment.Bus.DeviceAt(slot);
@@ -200,8 +209,6 @@ public sealed class Vm : IVmControl, IDisposable
                 Resources = [BarResource(pci.Bar)],
             };
         }
-
-        return tree;
     }
 
     private static string Bdf(PciSegment segment, int slot) => $"{segment.Id:x4}:00:{slot:x2}.0";
@@ -330,21 +337,23 @@ public sealed class Vm : IVmControl, IDisposable
         }
     }
 
-    private void WriteAcpi(VmConfig config, uint[] apicIds, int physBits, ulong gedAddress)
+    private void WriteAcpi(VmConfig config, uint[] apicIds, ulong gedAddress)
     {
-        var ramEnd = memory.Regions[^1].End;
-        var platformArea = Layout.PlatformDeviceAreaStart(physBits);
+        var segments = new List<AcpiPciSegment>(Devices.PciSegments.Count);
+        foreach (var segment in Devices.PciSegments)
+        {
+            var node = config.Numa?.Find(n => n.PciSegments?.Contains(segment.Id) == true);
+            segments.Add(new AcpiPciSegment(
+                segment.Id, segment.Mmio32.Start, segment.Mmio32.End, segment.Mmio64.Start, segment.Mmio64.End, node?.GuestNumaId ?? 0));
+        }
+
         AcpiTables.Write(memory, new AcpiPlatform
         {
             BootVcpus = (int)config.Cpus.BootVcpus,
             MaxVcpus = (int)config.Cpus.MaxVcpus,
             ApicIds = apicIds,
             SerialPresent = config.Serial.Mode != ConsoleMode.Off,
-            PciSegments = 1,
-            Mmio32Start = Layout.PciMmio32Start,
-            Mmio32End = Layout.PciMmio32Start + Layout.PciMmio32Size - 1,
-            Mmio64Start = ramEnd <= Layout.Ram32BitEnd ? Layout.RamAbove4GStart : ramEnd,
-            Mmio64End = platformArea - 1,
+            PciSegments = segments,
             GedAddress = gedAddress,
             NumaNodes = GuestNumaNodes.Build(config.Numa, memory, cpu => cpu < apicIds.Length ? apicIds[cpu] : (uint)cpu),
         });

@@ -1,5 +1,6 @@
 /* pci: bus 0 through configuration mechanism #1 (ports 0xCF8/0xCFC), then
- * through ECAM at the MCFG base of segment 0. */
+ * through ECAM at the MCFG base of segment 0, then bus 0 of every further
+ * segment the MCFG lists ("pci: segment=N ..." lines, prefix "segN "). */
 #include "runtime.h"
 
 static uint32_t cf8_address(int dev, int fn, int reg)
@@ -84,6 +85,24 @@ static void check_cross_mechanism_writes(void)
     kprintf("pci: command write ecam->cf8 %s, cf8->ecam %s\n", seen ? "ok" : "lost", restored ? "ok" : "lost");
 }
 
+/* MCFG allocation entries after the first: base u64, segment u16, start bus, end bus, reserved u32. */
+static void scan_further_segments(const struct acpi_header *mcfg, const uint8_t *entry)
+{
+    for (; entry + 16 <= (const uint8_t *)mcfg + mcfg->length; entry += 16) {
+        ecam_base = *(const uint64_t *)entry;
+        uint16_t segment = *(const uint16_t *)(entry + 8);
+        char prefix[16] = "seg";
+        int n = 3;
+        if (segment >= 10)
+            prefix[n++] = (char)('0' + segment / 10 % 10);
+        prefix[n++] = (char)('0' + segment % 10);
+        prefix[n++] = ' ';
+        prefix[n] = '\0';
+        kprintf("pci: segment=%u ecam base=0x%lx\n", segment, ecam_base);
+        kprintf("pci: segment=%u functions=%d\n", segment, scan(prefix, ecam_read32));
+    }
+}
+
 void guest_main(void)
 {
     kprintf("pci: guest kit pci started\n");
@@ -101,6 +120,7 @@ void guest_main(void)
             check_sub_dword_reads();
             check_cross_mechanism_writes();
         }
+        scan_further_segments(mcfg, entry + 16);
     }
     kprintf("pci: done\n");
 }

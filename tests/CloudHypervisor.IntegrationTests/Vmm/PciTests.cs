@@ -75,6 +75,37 @@ public class PciTests
         }
     }
 
+    /// <summary>
+    /// `--platform num_pci_segments=2`: the MCFG lists segment 1's ECAM slice (0xE810_0000); a disk placed
+    /// there with `pci_segment=1` takes its slot 0 (no host bridge outside segment 0) and a 64-bit BAR at the
+    /// top of segment 1's half of the 64-bit area; segment 0 keeps its host bridge and the rng. Each segment
+    /// belongs to its own NUMA node (`--numa pci_segments`, the host bridges' <c>_PXM</c>).
+    /// </summary>
+    [KvmFact]
+    public async Task ADiskOnSegmentOneAppearsInThatSegmentsEcamSlice()
+    {
+        var disk = Path.Combine(Path.GetTempPath(), $"ch-seg-{Guid.NewGuid():N}.img");
+        await File.WriteAllBytesAsync(disk, new byte[1 << 20]);
+        try
+        {
+            var result = await VmmBinary.BootAsync(GuestImages.Pci, "pci", "--memory", "size=128M", "--cpus", "boot=2",
+                "--platform", "num_pci_segments=2", "--disk", $"path={disk},pci_segment=1",
+                "--numa", "guest_numa_id=0,cpus=[0],pci_segments=[0]", "--numa", "guest_numa_id=1,cpus=[1],pci_segments=[1]");
+
+            Assert.True(result.ExitCode == 0, result.ToString());
+            var lines = result.StandardOutput.Split('\n', StringSplitOptions.TrimEntries);
+            Assert.Contains($"pci: {HostBridge}", lines);
+            Assert.Contains($"pci: {VirtioRng}", lines);
+            Assert.Contains("pci: segment=1 ecam base=0xe8100000", lines);
+            Assert.Contains("pci: seg1 00:00.0 vendor=1af4 device=1042 class=018000 header=00 bar0=0xff800004", lines);
+            Assert.Contains("pci: segment=1 functions=1", lines);
+        }
+        finally
+        {
+            File.Delete(disk);
+        }
+    }
+
     private static async Task<string[]> BootPciGuestAsync()
     {
         var result = await VmmBinary.BootAsync(GuestImages.Pci, "pci", "--memory", "size=128M");

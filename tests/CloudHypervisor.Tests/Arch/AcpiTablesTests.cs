@@ -12,10 +12,7 @@ public class AcpiTablesTests
         BootVcpus = 2,
         MaxVcpus = 4,
         ApicIds = [0, 1, 2, 3],
-        Mmio32Start = 0xC000_0000,
-        Mmio32End = 0xE7FF_FFFF,
-        Mmio64Start = 0x1_0000_0000,
-        Mmio64End = 0x3FFF_FFEE_FFFF,
+        PciSegments = [new AcpiPciSegment(0, 0xC000_0000, 0xE7FF_FFFF, 0x1_0000_0000, 0x3FFE_FFFF_FFFF)],
         GedAddress = 0x3FFF_FFFE_D000,
     };
 
@@ -104,6 +101,59 @@ public class AcpiTablesTests
                     Assert.Contains("COM1", dsl);
                 }
             }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void EverySegmentHasAnMcfgEntryAndAHostBridgeOverItsOwnWindows()
+    {
+        var platform = Platform with
+        {
+            PciSegments =
+            [
+                new AcpiPciSegment(0, 0xC000_0000, 0xD3FF_FFFF, 0x1_0000_0000, 0x1FFF_FFFF_FFFF),
+                new AcpiPciSegment(1, 0xD400_0000, 0xE7FF_FFFF, 0x2000_0000_0000, 0x3FFE_FFFF_FFFF, ProximityDomain: 1),
+            ],
+        };
+
+        var mcfg = AcpiTables.BuildMcfg(platform);
+        Assert.Equal(44 + (2 * 16), mcfg.Length);
+        Assert.Equal(0xE800_0000UL, BitConverter.ToUInt64(mcfg, 44));
+        Assert.Equal(0, BitConverter.ToUInt16(mcfg, 52));
+        Assert.Equal(0xE810_0000UL, BitConverter.ToUInt64(mcfg, 60));
+        Assert.Equal(1, BitConverter.ToUInt16(mcfg, 68));
+
+        var dsl = Disassemble("dsdt", AcpiTables.BuildDsdt(platform));
+        var start = dsl.IndexOf("PC01)", StringComparison.Ordinal);
+        Assert.True(start >= 0, dsl);
+        var pc01 = dsl[start..];
+        pc01 = pc01[..pc01.IndexOf("Device (", StringComparison.Ordinal)];
+        Assert.Contains("Name (_SEG, One)", pc01);
+        Assert.Contains("Name (_PXM, One)", pc01);
+        Assert.Contains("0xD4000000,         // Range Minimum", pc01);
+        Assert.Contains("0x0000200000000000, // Range Minimum", pc01);
+        Assert.Contains("0xE8100000,         // Address Base", pc01);
+        Assert.DoesNotContain("0x0CF8", pc01);
+        Assert.Contains("PC00)", dsl);
+    }
+
+    private static string Disassemble(string name, byte[] table)
+    {
+        var dir = Directory.CreateTempSubdirectory("acpi-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, name + ".dat");
+            File.WriteAllBytes(path, table);
+            var psi = new ProcessStartInfo("/usr/bin/iasl", ["-d", path]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var process = Process.Start(psi)!;
+            var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, $"iasl -d {name}: {output}");
+            return File.ReadAllText(Path.ChangeExtension(path, ".dsl"));
         }
         finally
         {

@@ -33,10 +33,7 @@ public class NumaTablesTests
         BootVcpus = 2,
         MaxVcpus = 2,
         ApicIds = [0, 1],
-        Mmio32Start = 0xC000_0000,
-        Mmio32End = 0xE7FF_FFFF,
-        Mmio64Start = 0x1_0000_0000,
-        Mmio64End = 0x3FFF_FFEE_FFFF,
+        PciSegments = [new AcpiPciSegment(0, 0xC000_0000, 0xE7FF_FFFF, 0x1_0000_0000, 0x3FFE_FFFF_FFFF)],
         GedAddress = 0x3FFF_FFFE_D000,
         NumaNodes = TwoNodes,
     };
