@@ -19,6 +19,9 @@ public static class GuestImages
     /// <summary>Polling virtio-pci modern drivers: lists the devices, reads rng bytes, reads/writes/flushes a virtio-blk disk.</summary>
     public const string Virtio = "virtio";
 
+    /// <summary>Polling virtio-balloon driver: follows the host's targets, inflating and deflating pages it marked.</summary>
+    public const string Balloon = "balloon";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 

@@ -27,7 +27,7 @@ public sealed partial class VirtioBalloonTests : IDisposable
     public async Task TheGuestInflatesTheHostReclaimsThePagesAndAResizeIsFollowed()
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
-            ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf("balloon"), "--cmdline", "follow=1",
+            ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Balloon), "--cmdline", "follow=1",
              "--serial", "tty", "--console", "off", "--memory", "size=256M", "--balloon", "size=128M"]);
         using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
 
@@ -55,7 +55,7 @@ public sealed partial class VirtioBalloonTests : IDisposable
     public async Task MemoryActualSizeFollowsTheBalloonAndTheConfigurationKeepsTheNewTarget()
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
-            ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf("balloon"), "--cmdline", "follow=2",
+            ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Balloon), "--cmdline", "follow=2",
              "--serial", "tty", "--console", "off", "--memory", "size=256M", "--balloon", "size=32M,deflate_on_oom=on"]);
         using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
         await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("balloon: actual pages=8192\n"), "the guest to inflate 32 MiB");
@@ -74,7 +74,7 @@ public sealed partial class VirtioBalloonTests : IDisposable
     [KvmFact]
     public async Task FreePageReportsAreReleased()
     {
-        var result = await VmmBinary.BootAsync("balloon", "report", "--memory", "size=128M", "--balloon", "size=0,free_page_reporting=on");
+        var result = await VmmBinary.BootAsync(GuestImages.Balloon, "report", "--memory", "size=128M", "--balloon", "size=0,free_page_reporting=on");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var lines = SerialText.Lines(result.StandardOutput);
@@ -88,7 +88,7 @@ public sealed partial class VirtioBalloonTests : IDisposable
     public async Task TheBalloonSitsAfterTheRngAsUpstreamOrdersIt()
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
-            ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf("balloon"), "--cmdline", "follow=1",
+            ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Balloon), "--cmdline", "follow=1",
              "--serial", "tty", "--console", "off", "--memory", "size=128M", "--balloon", "size=4M"]);
         using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
         await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("balloon: actual pages=1024\n"), "the guest to inflate");
