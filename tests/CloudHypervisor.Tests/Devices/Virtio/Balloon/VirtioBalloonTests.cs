@@ -205,7 +205,7 @@ public sealed class VirtioBalloonTests : IDisposable
     }
 
     [Fact]
-    public void AnInflateChainThatLoopsBreaksTheQueue()
+    public void OnlyTheFirstDescriptorOfAnInflateRequestIsRead()
     {
         using var driver = Start(new VirtioBalloon(VirtioBalloon.DefaultId, 0, false, false), VirtioFeatures.Version1, queues: 2);
         var table = VirtioGuestDriver.DescTable(0);
@@ -250,6 +250,33 @@ public sealed class VirtioBalloonTests : IDisposable
 
         Assert.False(driver.WaitUsed(2, 1, 300));
         Assert.Equal([Pattern], FirstBytes(driver.Memory, Pages, 1));
+    }
+
+    [Fact]
+    public void PfnsRunningAcrossTwoAdjacentRegionsAreAllReleased()
+    {
+        // Two regions back to back, as memory zones are laid out: one run of PFNs spans both.
+        using var memory = GuestMemory.Create([(0UL, 0x4_0000UL), (0x4_0000UL, 0x4_0000UL)], new GuestMemoryOptions());
+        var queue = new VirtQueue(VirtioBalloon.QueueSize) { DescriptorTable = 0x1000, AvailRing = 0x2000, UsedRing = 0x3000, Ready = true };
+        Assert.True(queue.Activate(memory, VirtioFeatures.Version1, VirtioBalloon.DefaultId));
+        const ulong array = 0x3_8000;
+        Fill(memory, 0x3_F000, 1);
+        Fill(memory, 0x4_0000, 1);
+        memory.WriteValue(array, PfnOf(0x3_F000));
+        memory.WriteValue(array + 4, PfnOf(0x4_0000));
+        memory.GetSpan(0x1000, 16).Clear();
+        memory.WriteValue(0x1000UL, array);
+        memory.WriteValue(0x1008UL, 8u);
+        memory.WriteValue(0x2004UL, (ushort)0);
+        memory.WriteValue(0x2002UL, (ushort)1);
+        using var notifier = new CloudHypervisor.Sys.EventFd();
+        using var balloon = new VirtioBalloon(VirtioBalloon.DefaultId, 0, false, false);
+
+        balloon.ProcessQueue(new VirtioQueueBinding(VirtioBalloon.InflateQueue, queue, notifier));
+
+        Assert.False(queue.IsBroken);
+        Assert.Equal(1, memory.ReadValue<ushort>(0x3002));
+        Assert.Equal([0, 0], FirstBytes(memory, 0x3_F000, 2));
     }
 
     private static uint PfnOf(ulong address) => (uint)(address >> BalloonMemory.PageShift);
