@@ -19,13 +19,15 @@ internal static class GuestRegionMapper
         var (start, size, options, fileOffset, zone) = request;
         var file = OpenBacking(options, size, fileOffset, out var offset);
         var flags = Libc.MapNoReserve;
+        var shared = false;
         if (file is null)
         {
             flags |= Libc.MapPrivate | Libc.MapAnonymous;
         }
         else
         {
-            flags |= options.BackingFile is not null && !options.Shared ? Libc.MapPrivate : Libc.MapShared;
+            shared = options.BackingFile is null || options.Shared;
+            flags |= shared ? Libc.MapShared : Libc.MapPrivate;
         }
 
         var host = Libc.Mmap(0, (nuint)size, Libc.ProtRead | Libc.ProtWrite, flags, file?.Fd ?? -1, (long)offset);
@@ -51,7 +53,7 @@ internal static class GuestRegionMapper
         }
 
         Advise(host, size, options, anonymous: file is null);
-        return new GuestRegion(start, size, host, file, zone);
+        return new GuestRegion(start, size, host, file, zone, new GuestRegionBacking(offset, shared, options.HugePages && options.BackingFile is null));
     }
 
     private static SafeFd? OpenBacking(GuestMemoryOptions options, ulong size, ulong fileOffset, out ulong offset)

@@ -8,7 +8,7 @@ public static partial class Libc
     public const int MapShared = 0x01, MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20,
         MapNoReserve = 0x4000, MapPopulate = 0x8000, MapHugeTlb = 0x40000;
     public const int MapHugeShift = 26;
-    public const int MadvMergeable = 12, MadvHugePage = 14, MadvDontDump = 16, MadvPopulateWrite = 23;
+    public const int MadvWillNeed = 3, MadvDontNeed = 4, MadvMergeable = 12, MadvHugePage = 14, MadvDontDump = 16, MadvPopulateWrite = 23;
     public static readonly nint MapFailed = -1;
 
     /// <summary>NUMA memory policy modes and mbind flags (linux/mempolicy.h).</summary>

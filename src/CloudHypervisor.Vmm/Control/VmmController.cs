@@ -101,7 +101,7 @@ public sealed class VmmController : IDisposable
         {
             Config = current,
             State = vm?.State ?? VmState.Created,
-            MemoryActualSize = MemoryActualSize(current),
+            MemoryActualSize = MemoryActualSize(current, vm),
             DeviceTree = vm?.DeviceTree(),
         };
     });
@@ -146,13 +146,29 @@ public sealed class VmmController : IDisposable
         }
     });
 
-    /// <summary>On a created VM only the configuration changes, unvalidated until the next boot, as upstream.</summary>
+    /// <summary>
+    /// On a created VM only the configuration changes, unvalidated until the next boot, as upstream. On a
+    /// booted VM the balloon takes its new target (and the configuration keeps it for a reboot); CPU and
+    /// memory hotplug are not built yet.
+    /// </summary>
     public void Resize(VmResize resize) => thread.Invoke(() =>
     {
         var current = config ?? throw VmError.NotCreated();
         if (vm is not null)
         {
-            throw VmError.NotSupportedYet("Error from CPU manager", "CPU, memory and balloon hotplug (vm.resize on a booted VM)");
+            EventLog.Emit("vm", "resizing");
+            if (resize.DesiredVcpus is not null || resize.DesiredRam is not null)
+            {
+                throw VmError.NotSupportedYet("Error from CPU manager", "CPU and memory hotplug (vm.resize on a booted VM)");
+            }
+
+            if (resize.DesiredBalloon is { } target)
+            {
+                ResizeBalloon(vm, current, target);
+            }
+
+            EventLog.Emit("vm", "resized");
+            return;
         }
 
         if (resize.DesiredVcpus is { } vcpus)
@@ -328,7 +344,8 @@ public sealed class VmmController : IDisposable
         coldPlugged.Dispose();
     }
 
-    private static ulong MemoryActualSize(VmConfig c)
+    /// <summary>Upstream's figure: the configured RAM, less what the balloon holds once the VM runs.</summary>
+    private static ulong MemoryActualSize(VmConfig c, GuestVm? running)
     {
         var total = c.Memory.Size;
         foreach (var zone in c.Memory.Zones ?? [])
@@ -336,7 +353,25 @@ public sealed class VmmController : IDisposable
             total += zone.Size;
         }
 
-        return total;
+        var ballooned = running?.Devices.Balloon?.ActualSize ?? 0;
+        return ballooned < total ? total - ballooned : 0;
+    }
+
+    private static void ResizeBalloon(GuestVm running, VmConfig current, ulong target)
+    {
+        if (running.Devices.Balloon is not { } balloon)
+        {
+            Log.Warn("No balloon setup: Can't resize the balloon");
+            throw new VmError(VmErrorKind.Failed, "Error from device manager", new VmmException("Missing virtio-balloon, can't proceed as expected"));
+        }
+
+        balloon.Resize(target);
+
+        // A reboot starts the balloon at the new target.
+        if (current.Balloon is { } balloonConfig)
+        {
+            balloonConfig.Size = target;
+        }
     }
 
     private static VmConfig Validated(VmConfig candidate)

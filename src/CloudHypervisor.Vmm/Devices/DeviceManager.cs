@@ -8,6 +8,7 @@ using CloudHypervisor.Devices.Legacy;
 using CloudHypervisor.Devices.Pci;
 using CloudHypervisor.Devices.Pvpanic;
 using CloudHypervisor.Devices.Virtio;
+using CloudHypervisor.Devices.Virtio.Balloon;
 using CloudHypervisor.Devices.Virtio.Console;
 using CloudHypervisor.Devices.Virtio.Pmem;
 using CloudHypervisor.Devices.Virtio.Watchdog;
@@ -63,6 +64,9 @@ public sealed class DeviceManager : IDisposable
     /// <summary>Each virtio-pmem device's guest range and the memory slot that maps it.</summary>
     public IReadOnlyList<PmemRegion> PmemRegions { get; private init; } = [];
 
+    /// <summary>The virtio-balloon (<c>--balloon</c>), whose target vm.resize changes.</summary>
+    public VirtioBalloon? Balloon { get; private init; }
+
     /// <summary>The pvpanic function (<c>--pvpanic</c>), last on its segment.</summary>
     public PvpanicDevice? Pvpanic { get; private init; }
 
@@ -88,6 +92,7 @@ public sealed class DeviceManager : IDisposable
             return new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned)
             {
                 PciSegments = segments, VirtioDevices = virtio, PmemRegions = pmemRegions, Pvpanic = pvpanic,
+                Balloon = FindDevice<VirtioBalloon>(virtio),
             };
         }
         catch
@@ -152,7 +157,7 @@ public sealed class DeviceManager : IDisposable
     /// <summary>
     /// The virtio-pci devices in upstream's creation order, each taking the lowest free slot after the
     /// explicit <c>pci_device_id</c>s are reserved: virtio-console first (00:01.0 by default), disks, nets, rng,
-    /// pmem, watchdog. As upstream creates the devices before allocating their BARs, the pmem ranges
+    /// pmem, balloon, watchdog. As upstream creates the devices before allocating their BARs, the pmem ranges
     /// are taken from the 64-bit window first.
     /// </summary>
     private static List<VirtioPciDevice> AddVirtioDevices(
@@ -172,6 +177,7 @@ public sealed class DeviceManager : IDisposable
             Reserve(pmem.PciSegment, pmem.PciDeviceId);
         }
 
+        Reserve(0, config.Balloon?.PciDeviceId);
         Reserve(config.Rng.PciSegment, config.Rng.PciDeviceId);
         foreach (var disk in config.Disks ?? [])
         {
@@ -225,6 +231,14 @@ public sealed class DeviceManager : IDisposable
         {
             var pmem = config.Pmem![i];
             devices.Add(AddVirtioPciDevice(pmemDevices[i], pmem.PciDeviceId, vm, memory, gsiRouting, segments[pmem.PciSegment], owned));
+        }
+
+        if (config.Balloon is { } balloonConfig)
+        {
+            var balloon = new VirtioBalloon(
+                balloonConfig.Id ?? VirtioBalloon.DefaultId, balloonConfig.Size, balloonConfig.DeflateOnOom, balloonConfig.FreePageReporting);
+            owned.Add(balloon);
+            devices.Add(AddVirtioPciDevice(balloon, balloonConfig.PciDeviceId, vm, memory, gsiRouting, segments[0], owned));
         }
 
         if (config.Watchdog)
@@ -317,6 +331,20 @@ public sealed class DeviceManager : IDisposable
         return pci;
     }
 
+    private static T? FindDevice<T>(List<VirtioPciDevice> devices)
+        where T : class, IVirtioDevice
+    {
+        foreach (var pci in devices)
+        {
+            if (pci.Device is T device)
+            {
+                return device;
+            }
+        }
+
+        return null;
+    }
+
     private static Serial16550? AddDevices(
         VmConfig config, IVmControl control, IInterruptController interrupts, ulong ramBelow4G, ulong ramAbove4G, long createdTimestamp, Bus io, List<IDisposable> owned)
     {
@@ -367,7 +395,6 @@ public sealed class DeviceManager : IDisposable
             config.Vdpa is { Count: > 0 } ? "vDPA devices (--vdpa)" :
             config.GenericVhostUser is { Count: > 0 } ? "generic vhost-user devices (--generic-vhost-user)" :
             config.Vsock is not null ? "virtio-vsock (--vsock)" :
-            config.Balloon is not null ? "virtio-balloon (--balloon)" :
             config.Rtc is not null ? "virtio-rtc (--rtc)" :
             config.Tpm is not null ? "TPM (--tpm)" :
             config.Numa?.Exists(n => n.DeviceId is not null) == true ? "NUMA generic initiators (--numa device_id=)" :

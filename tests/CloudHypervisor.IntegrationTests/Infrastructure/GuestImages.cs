@@ -22,6 +22,9 @@ public static class GuestImages
     /// <summary>The benchmark drivers (scripts/bench): many virtio-blk requests or net frames in flight, from ring 3.</summary>
     public const string Vbench = "vbench";
 
+    /// <summary>Polling virtio-balloon driver: follows the host's targets, inflating and deflating pages it marked.</summary>
+    public const string Balloon = "balloon";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 

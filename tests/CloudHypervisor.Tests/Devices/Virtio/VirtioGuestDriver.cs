@@ -18,9 +18,10 @@ internal sealed class VirtioGuestDriver : IDisposable
     private readonly ushort[] availIdx = new ushort[4];
     private readonly ushort[] nextDescriptor = new ushort[4];
 
-    public VirtioGuestDriver(IVirtioDevice device)
+    /// <summary>Drives <paramref name="device"/> over <see cref="RamSize"/> bytes of RAM at 0, backed as <paramref name="options"/> say (private anonymous by default).</summary>
+    public VirtioGuestDriver(IVirtioDevice device, GuestMemoryOptions? options = null)
     {
-        Memory = GuestMemory.Create([(0UL, RamSize)], new GuestMemoryOptions());
+        Memory = GuestMemory.Create([(0UL, RamSize)], options ?? new GuestMemoryOptions());
         Routing = new RecordingRouting();
         Pci = new VirtioPciDevice(device, Memory, Routing, BarBase, PciBarRegion.Memory64);
     }
