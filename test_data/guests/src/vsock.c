@@ -94,7 +94,6 @@ static void run_connect(uint32_t port)
 {
     static const char hello[] = "hello from the guest\n";
     fwd_cnt = 0;
-    post_rx();
     if (!send(OP_REQUEST, GUEST_PORT, port, 0, 0, 0)) {
         kprintf("vsock: connect port=%u send-timeout\n", port);
         return;
@@ -239,6 +238,7 @@ static uint64_t run(uint64_t unused)
             vsock->features, status);
     if (status & 0xC0)
         return 0;
+    post_rx(); /* one receive buffer is always posted from here on */
     uint64_t port, echoes = 8;
     if (cmdline_get_u64("connect", &port))
         run_connect((uint32_t)port);

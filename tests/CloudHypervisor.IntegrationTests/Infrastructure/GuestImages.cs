@@ -19,6 +19,9 @@ public static class GuestImages
     /// <summary>Polling virtio-pci modern drivers: lists the devices, reads rng bytes, reads/writes/flushes a virtio-blk disk.</summary>
     public const string Virtio = "virtio";
 
+    /// <summary>Polling virtio-vsock driver: connects to a host port (`connect=P`) and/or accepts and echoes on a guest port (`listen=Q`).</summary>
+    public const string Vsock = "vsock";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 
