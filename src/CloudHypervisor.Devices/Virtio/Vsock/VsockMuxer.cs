@@ -244,8 +244,8 @@ internal sealed class VsockMuxer : IDisposable
             throw new VsockException("Error binding to the host-side Unix socket", new VsockException("path must be shorter than SUN_LEN"));
         }
 
-        var socket = SafeFd.FromResult(Libc.Socket(Libc.AfUnix, Libc.SockStream | Libc.SockNonBlock | Libc.SockCloExec, 0));
-        if (Libc.Bind(socket.Fd, &address, length) != 0 || Libc.Listen(socket.Fd, 128) != 0)
+        var socket = new SafeFd(Libc.Socket(Libc.AfUnix, Libc.SockStream | Libc.SockNonBlock | Libc.SockCloExec, 0));
+        if (socket.IsInvalid || Libc.Bind(socket.Fd, &address, length) != 0 || Libc.Listen(socket.Fd, 128) != 0)
         {
             var error = OsException.Last();
             socket.Dispose();

@@ -436,6 +436,26 @@ public sealed class VirtioVsockTests
         Assert.Null(rig.Receive(100));
     }
 
+    [Fact]
+    public void ATransmitBufferOutsideGuestRamStopsTheQueue()
+    {
+        using var rig = new VsockTestRig();
+        using var listener = rig.ListenOnHostPort(18);
+        rig.Start();
+        var table = VirtioGuestDriver.DescTable(VsockTestRig.Tx);
+        var header = VsockTestRig.Packet(VsockOp.Request, 608, 18);
+        header.Length = 16;
+        header.Write(rig.Driver.Memory.GetSpan(0x5_0000, VsockHeader.Size));
+        rig.Driver.WriteDescriptor(table, 0, 0x5_0000, VsockHeader.Size, VirtqDescriptor.FlagNext, 1);
+        rig.Driver.WriteDescriptor(table, 1, VirtioGuestDriver.RamSize - 8, 16, 0, 0);
+
+        rig.Driver.Publish(VsockTestRig.Tx, 0);
+        rig.Driver.Kick(VsockTestRig.Tx);
+
+        Assert.False(rig.Driver.WaitUsed(VsockTestRig.Tx, 1, 300));
+        Assert.Null(rig.Receive(100));
+    }
+
     private sealed class TempDirectory : IDisposable
     {
         private readonly DirectoryInfo directory = Directory.CreateTempSubdirectory("ch-vsock-");
