@@ -7,6 +7,7 @@ public static class VirtioFeatures
     public const ulong RingEventIdx = 1UL << 29;
     public const ulong Version1 = 1UL << 32;
     public const ulong AccessPlatform = 1UL << 33;
+    public const ulong InOrder = 1UL << 35;
 
     public static bool Has(ulong features, ulong feature) => (features & feature) == feature;
 }

@@ -10,6 +10,7 @@ public static partial class Libc
     public const int SolSocket = 1, SoType = 3, SoError = 4, SoPeerCred = 17, SoAcceptConn = 30;
     public const int ScmRights = 1;
     public const int MsgCTrunc = 0x8, MsgDontWait = 0x40, MsgNoSignal = 0x4000, MsgCMsgCloExec = 0x40000000;
+    public const int MsgPeek = 0x2;
     public const int ShutRd = 0, ShutWr = 1, ShutRdWr = 2;
     public const int LockSh = 1, LockEx = 2, LockNb = 4, LockUn = 8;
     public const short FRdLck = 0, FWrLck = 1, FUnLck = 2;

@@ -11,6 +11,7 @@ using CloudHypervisor.Devices.Virtio;
 using CloudHypervisor.Devices.Virtio.Balloon;
 using CloudHypervisor.Devices.Virtio.Console;
 using CloudHypervisor.Devices.Virtio.Pmem;
+using CloudHypervisor.Devices.Virtio.Vsock;
 using CloudHypervisor.Devices.Virtio.Watchdog;
 using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Vmm.Events;
@@ -157,7 +158,7 @@ public sealed class DeviceManager : IDisposable
     /// <summary>
     /// The virtio-pci devices in upstream's creation order, each taking the lowest free slot after the
     /// explicit <c>pci_device_id</c>s are reserved: virtio-console first (00:01.0 by default), disks, nets, rng,
-    /// pmem, balloon, watchdog. As upstream creates the devices before allocating their BARs, the pmem ranges
+    /// pmem, vsock, balloon, watchdog. As upstream creates the devices before allocating their BARs, the pmem ranges
     /// are taken from the 64-bit window first.
     /// </summary>
     private static List<VirtioPciDevice> AddVirtioDevices(
@@ -176,6 +177,8 @@ public sealed class DeviceManager : IDisposable
         {
             Reserve(pmem.PciSegment, pmem.PciDeviceId);
         }
+
+        Reserve(config.Vsock?.PciSegment ?? 0, config.Vsock?.PciDeviceId);
 
         Reserve(0, config.Balloon?.PciDeviceId);
         Reserve(config.Rng.PciSegment, config.Rng.PciDeviceId);
@@ -233,6 +236,13 @@ public sealed class DeviceManager : IDisposable
             devices.Add(AddVirtioPciDevice(pmemDevices[i], pmem.PciDeviceId, vm, memory, gsiRouting, segments[pmem.PciSegment], owned));
         }
 
+        if (config.Vsock is { } vsockConfig)
+        {
+            var vsock = OpenVsock(vsockConfig);
+            owned.Add(vsock);
+            devices.Add(AddVirtioPciDevice(vsock, vsockConfig.PciDeviceId, vm, memory, gsiRouting, segments[vsockConfig.PciSegment], owned));
+        }
+
         if (config.Balloon is { } balloonConfig)
         {
             var balloon = new VirtioBalloon(
@@ -280,6 +290,20 @@ public sealed class DeviceManager : IDisposable
         var device = new VirtioPmem(id, backing.TakeFile(), start, backing.Size);
         owned.Add(device);
         return device;
+    }
+
+    /// <summary>virtio-vsock over its Unix socket, bound now (an existing file at the path fails, as upstream).</summary>
+    private static VirtioVsock OpenVsock(VsockConfig config)
+    {
+        var id = config.Id ?? throw new VmmException("Error creating devices", new VmmException("virtio-vsock has no id"));
+        try
+        {
+            return VirtioVsock.Create(id, config.Cid, config.Socket);
+        }
+        catch (VirtioException e)
+        {
+            throw new VmmException("Error creating devices", e);
+        }
     }
 
     /// <summary>pvpanic (`__pvpanic`) after every other PCI device, on a 32-bit BAR; guest events go to the event monitor.</summary>
@@ -394,11 +418,11 @@ public sealed class DeviceManager : IDisposable
             config.UserDevices is { Count: > 0 } ? "vfio-user devices (--user-device)" :
             config.Vdpa is { Count: > 0 } ? "vDPA devices (--vdpa)" :
             config.GenericVhostUser is { Count: > 0 } ? "generic vhost-user devices (--generic-vhost-user)" :
-            config.Vsock is not null ? "virtio-vsock (--vsock)" :
             config.Rtc is not null ? "virtio-rtc (--rtc)" :
             config.Tpm is not null ? "TPM (--tpm)" :
             config.Numa?.Exists(n => n.DeviceId is not null) == true ? "NUMA generic initiators (--numa device_id=)" :
-            config.Iommu || config.Rng.Iommu || config.Disks?.Exists(d => d.Iommu) == true || config.Pmem?.Exists(p => p.Iommu) == true ? "virtio-iommu" :
+            config.Iommu || config.Rng.Iommu || config.Disks?.Exists(d => d.Iommu) == true || config.Pmem?.Exists(p => p.Iommu) == true
+                || config.Vsock?.Iommu == true ? "virtio-iommu" :
             null;
         if (unsupported is not null)
         {

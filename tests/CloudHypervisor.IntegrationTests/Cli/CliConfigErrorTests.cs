@@ -69,7 +69,6 @@ public sealed class CliConfigErrorTests
     }
 
     [KvmTheory]
-    [InlineData("--vsock", "cid=3,socket=DISK.vsock", "virtio-vsock (--vsock)")]
     [InlineData("--tpm", "socket=DISK.tpm", "TPM (--tpm)")]
     public async Task ADeviceThatIsNotBuiltYetFailsVmCreationByName(string option, string value, string feature)
     {

@@ -25,6 +25,9 @@ public static class GuestImages
     /// <summary>Polling virtio-balloon driver: follows the host's targets, inflating and deflating pages it marked.</summary>
     public const string Balloon = "balloon";
 
+    /// <summary>Polling virtio-vsock driver: connects to a host port (`connect=P`) and/or accepts and echoes on a guest port (`listen=Q`).</summary>
+    public const string Vsock = "vsock";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 
