@@ -177,9 +177,10 @@ public sealed class DeviceManager : IDisposable
             devices.Add(AddVirtioConsole(config.Console, vm, memory, gsiRouting, segment, owned));
         }
 
+        var rateLimitGroups = RateLimiters.Groups(config);
         foreach (var disk in config.Disks ?? [])
         {
-            var block = BlockDevices.Open(disk);
+            var block = BlockDevices.Open(disk, rateLimitGroups);
             owned.Add(block);
             devices.Add(AddVirtioPciDevice(block, disk.PciDeviceId, vm, memory, gsiRouting, segment, owned, PciBarRegion.Memory32));
         }
