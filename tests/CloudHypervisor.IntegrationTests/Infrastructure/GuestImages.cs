@@ -19,6 +19,9 @@ public static class GuestImages
     /// <summary>Polling virtio-pci modern drivers: lists the devices, reads rng bytes, reads/writes/flushes a virtio-blk disk.</summary>
     public const string Virtio = "virtio";
 
+    /// <summary>Multi-queue virtio-net: MQ negotiation, VQ_PAIRS_SET on the control queue, frames sent on the second pair.</summary>
+    public const string NetMq = "net-mq";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 

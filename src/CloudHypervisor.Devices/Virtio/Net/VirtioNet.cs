@@ -85,7 +85,7 @@ public sealed class VirtioNet : IVirtioDevice
     /// <summary>max_virtqueue_pairs: one per TAP queue.</summary>
     public int QueuePairs { get; }
 
-    /// <summary>The control queue's index: after every pair.</summary>
+    /// <summary>The control queue's index with MQ negotiated: after every pair (without MQ it is 2, after the first pair).</summary>
     public int ControlQueueIndex => 2 * QueuePairs;
 
     private ushort QueueSize { get; }
@@ -124,10 +124,12 @@ public sealed class VirtioNet : IVirtioDevice
                 }
             }
 
+            // VIRTIO 1.2 §5.1.2: without MQ the driver uses one pair and the control queue follows it.
+            var pairs = VirtioFeatures.Has(activation.Features, NetFeatures.Mq) ? QueuePairs : 1;
             try
             {
-                StartControlWorker(activation);
-                for (var pair = 0; pair < QueuePairs; pair++)
+                StartControlWorker(activation, 2 * pairs);
+                for (var pair = 0; pair < pairs; pair++)
                 {
                     StartPairWorker(pair, activation);
                 }
@@ -188,12 +190,12 @@ public sealed class VirtioNet : IVirtioDevice
         workers.Add(new NetWorker($"{Id}_qp{pair}", taps[pair].Fd, receive, queuePair, queues, activation.Interrupt, wake));
     }
 
-    /// <summary>The control queue, when the driver enabled it, on thread <c>&lt;id&gt;_ctrl</c>.</summary>
-    private void StartControlWorker(VirtioActivation activation)
+    /// <summary>The control queue (queue <paramref name="index"/>), when the driver enabled it, on thread <c>&lt;id&gt;_ctrl</c>.</summary>
+    private void StartControlWorker(VirtioActivation activation, int index)
     {
         foreach (var binding in activation.Queues)
         {
-            if (binding.Index == ControlQueueIndex)
+            if (binding.Index == index)
             {
                 var control = new NetControlQueue(Id, taps, (ushort)QueuePairs);
                 var interrupt = activation.Interrupt;

@@ -52,6 +52,32 @@ public sealed class VirtioNetMultiQueueTests
     }
 
     [Fact]
+    public void ADriverWithoutMqFindsTheControlQueueAfterTheFirstPair()
+    {
+        using var rig = new NetTestRig(pairs: 2);
+        var driver = rig.Driver;
+        driver.EnableMsix();
+        driver.Negotiate(VirtioFeatures.Version1 | NetFeatures.Mac | NetFeatures.CtrlVq);
+        for (var q = 0; q < 3; q++)
+        {
+            driver.SetupQueue(q, 256);
+        }
+
+        driver.DriverOk();
+        driver.Memory.Write(0x7_0000, [NetControlQueue.ClassAnnounce, NetControlQueue.CommandAnnounceAck]);
+        driver.Memory.Write(0x7_2000, [0xFF]);
+        var table = VirtioGuestDriver.DescTable(2);
+        driver.WriteDescriptor(table, 0, 0x7_0000, 2, VirtqDescriptor.FlagNext, 1);
+        driver.WriteDescriptor(table, 1, 0x7_1000, 1, VirtqDescriptor.FlagNext, 2);
+        driver.WriteDescriptor(table, 2, 0x7_2000, 1, VirtqDescriptor.FlagWrite, 0);
+        driver.Publish(2, 0);
+        driver.Kick(2);
+
+        Assert.True(driver.WaitUsed(2, 1));
+        Assert.Equal(NetControlQueue.Ok, driver.Memory.GetSpan(0x7_2000, 1)[0]);
+    }
+
+    [Fact]
     public void TheSecondPairSendsAndReceivesOnItsOwnTapQueueOnItsOwnThread()
     {
         using var rig = new NetTestRig(pairs: 2);
