@@ -99,7 +99,8 @@ static void run(struct virtio_pci *d)
         return;
     }
     uint32_t mac_low = virtio_config_read32(d, 0), mac_high = virtio_config_read32(d, 4);
-    uint16_t max_pairs = (uint16_t)(virtio_config_read32(d, 8) & 0xFFFF);
+    /* status and max_virtqueue_pairs: a 32-bit read at 8 would run past a config space that ends before mtu. */
+    uint16_t max_pairs = (uint16_t)(virtio_config_read32(d, 6) >> 16);
     kprintf("net-mq: features=0x%lx mq=%u ctrl-vq=%u max_virtqueue_pairs=%u\n", d->features,
             (d->features & VIRTIO_NET_F_MQ) != 0, (d->features & VIRTIO_NET_F_CTRL_VQ) != 0, max_pairs);
     if (!(d->features & VIRTIO_NET_F_MQ) || !(d->features & VIRTIO_NET_F_CTRL_VQ) || max_pairs < PAIRS)
