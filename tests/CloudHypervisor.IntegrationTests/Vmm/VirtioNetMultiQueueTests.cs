@@ -17,14 +17,52 @@ public class VirtioNetMultiQueueTests
     public async Task TheGuestSeesTwoPairsAndFramesCrossOnTheSecond()
     {
         await using var ns = await NetNamespace.CreateAsync();
-        await using var peer = RunningProcess.Start("ip", ["netns", "exec", ns.Name, "python3", Script("tap-peer.py"), "chmq0", Echoes.ToString(), "40"]);
 
-        var vmm = await ProcessRunner.RunAsync("ip",
-            ["netns", "exec", ns.Name, VmmBinary.Path, "--kernel", GuestImages.PathOf(GuestImages.NetMq), "--cmdline", $"net-echo={Echoes}",
-             "--serial", "tty", "--console", "off", "--memory", "size=128M", "--cpus", "boot=2",
-             "--net", $"tap=chmq0,mac={GuestMac},num_queues=4,ip=192.168.250.1,mask=255.255.255.0"],
-            TimeSpan.FromSeconds(60));
-        var peerResult = await peer.WaitForExitAsync(TimeSpan.FromSeconds(45));
+        var (vmm, peer) = await RunAsync(ns, "chmq0",
+            [VmmBinary.Path, .. GuestArguments(), "--net", $"tap=chmq0,mac={GuestMac},num_queues=4,ip=192.168.250.1,mask=255.255.255.0"]);
+
+        // A second queue of a TAP the VMM created attaches only if it was created IFF_MULTI_QUEUE.
+        AssertTwoPairsCarriedTheFrames(vmm, peer);
+    }
+
+    [KvmFact]
+    public async Task TwoQueueFdsTheCallerOpenedServeTheTwoPairs()
+    {
+        await using var ns = await NetNamespace.CreateAsync();
+
+        var (vmm, peer) = await RunAsync(ns, "chmqfd0",
+            ["python3", Script("tap-open-exec.py"), "--queues", "2", "chmqfd0", VmmBinary.Path, .. GuestArguments(),
+             "--net", $"fd=[{{fds}}],mac={GuestMac},num_queues=4"]);
+
+        AssertTwoPairsCarriedTheFrames(vmm, peer);
+    }
+
+    [KvmFact]
+    public async Task AnExistingSingleQueueTapIsRefusedForSeveralPairs()
+    {
+        await using var ns = await NetNamespace.CreateAsync();
+        var created = await ns.ExecAsync("ip", "tuntap", "add", "dev", "chsq0", "mode", "tap");
+        Assert.True(created.ExitCode == 0, created.ToString());
+
+        var vmm = await ns.ExecAsync([VmmBinary.Path, .. GuestArguments(), "--net", $"tap=chsq0,mac={GuestMac},num_queues=4"]);
+
+        Assert.Equal(1, vmm.ExitCode);
+        Assert.Contains("Error related to the multiqueue support (no support TAP side)", vmm.StandardError);
+    }
+
+    private static string[] GuestArguments() =>
+        ["--kernel", GuestImages.PathOf(GuestImages.NetMq), "--cmdline", $"net-echo={Echoes}", "--serial", "tty", "--console", "off",
+         "--memory", "size=128M", "--cpus", "boot=2"];
+
+    private static async Task<(ProcessResult Vmm, ProcessResult Peer)> RunAsync(NetNamespace ns, string tap, string[] command)
+    {
+        await using var peer = RunningProcess.Start("ip", ["netns", "exec", ns.Name, "python3", Script("tap-peer.py"), tap, Echoes.ToString(), "40"]);
+        var vmm = await ProcessRunner.RunAsync("ip", ["netns", "exec", ns.Name, .. command], TimeSpan.FromSeconds(60));
+        return (vmm, await peer.WaitForExitAsync(TimeSpan.FromSeconds(45)));
+    }
+
+    private static void AssertTwoPairsCarriedTheFrames(ProcessResult vmm, ProcessResult peerResult)
+    {
 
         var context = $"VMM:\n{vmm}\npeer:\n{peerResult}";
         Assert.True(vmm.ExitCode == 0, context);
