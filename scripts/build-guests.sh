@@ -17,7 +17,7 @@ make -C "$repo_root/test_data/guests" -j"$jobs" --no-print-directory OUT="$out"
 make -C "$repo_root/test_data/kvm-harness" --no-print-directory OUT="$out"
 
 echo "build-guests: images in $out:"
-for image in hello acpi pci halt iobench serial-echo events numa smp virtio vbench balloon vsock hello-bzimage kvm-portio; do
+for image in hello acpi pci halt iobench serial-echo events numa smp virtio vbench balloon vsock net-mq hello-bzimage kvm-portio; do
     [[ -f "$out/$image" ]] || { echo "build-guests: $out/$image was not built" >&2; exit 1; }
     echo "  $out/$image"
 done

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Sys;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
@@ -17,25 +18,30 @@ public readonly record struct VirtioWorkerSource(int Fd, VirtioQueueBinding Queu
 /// A device's I/O thread, named after the device as upstream's are: it sleeps in epoll on the
 /// queues' notification eventfds (and an optional host source) and hands each notified queue to the
 /// device, so blocking work never runs on a vCPU thread. An exception from the device stops only that queue.
+/// A device that rate-limits passes its <see cref="ThrottleWake"/>: when that timer fires every queue is processed again.
 /// </summary>
 public sealed class VirtioWorker : IDisposable
 {
     private const ulong StopToken = ulong.MaxValue;
     private const ulong SourceToken = ulong.MaxValue - 1;
+    private const ulong WakeToken = ulong.MaxValue - 2;
     private const uint EpollEdgeTriggered = 1u << 31;
 
     private readonly IReadOnlyList<VirtioQueueBinding> queues;
     private readonly Action<VirtioQueueBinding> processQueue;
     private readonly VirtioWorkerSource? source;
+    private readonly ThrottleWake? wake;
     private readonly EventFd stop = new();
     private readonly SafeFd epoll;
     private readonly Thread thread;
 
-    private VirtioWorker(string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source)
+    private VirtioWorker(
+        string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source, ThrottleWake? wake)
     {
         this.queues = queues;
         this.processQueue = processQueue;
         this.source = source;
+        this.wake = wake;
         epoll = SafeFd.FromResult(Libc.EpollCreate1(Libc.EpollCloExec));
         Watch(stop.Fd, StopToken, Libc.EpollIn);
         for (var i = 0; i < queues.Count; i++)
@@ -48,14 +54,20 @@ public sealed class VirtioWorker : IDisposable
             Watch(host.Fd, SourceToken, Libc.EpollIn | EpollEdgeTriggered);
         }
 
+        if (wake is not null)
+        {
+            Watch(wake.Fd, WakeToken, Libc.EpollIn);
+        }
+
         thread = new Thread(Run) { Name = name, IsBackground = true };
     }
 
     /// <summary>Starts thread <paramref name="name"/> calling <paramref name="processQueue"/> for each notified queue.</summary>
     public static VirtioWorker Start(
-        string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source = null)
+        string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source = null,
+        ThrottleWake? wake = null)
     {
-        var worker = new VirtioWorker(name, queues, processQueue, source);
+        var worker = new VirtioWorker(name, queues, processQueue, source, wake);
         worker.thread.Start();
         return worker;
     }
@@ -113,6 +125,14 @@ public sealed class VirtioWorker : IDisposable
                         return;
                     case SourceToken:
                         Process(source!.Value.Queue);
+                        break;
+                    case WakeToken:
+                        wake!.Fired();
+                        for (var q = 0; q < queues.Count; q++)
+                        {
+                            Process(queues[q]);
+                        }
+
                         break;
                     default:
                         var binding = queues[(int)events[i].Data];

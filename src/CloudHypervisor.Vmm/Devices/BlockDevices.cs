@@ -1,17 +1,22 @@
 using System.Text;
 using CloudHypervisor.Contracts;
+using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Devices.Virtio.Block;
 using CloudHypervisor.Sys.Logging;
 
 namespace CloudHypervisor.Vmm.Devices;
 
-/// <summary>Turns a `--disk` configuration into a virtio-block device over its opened and locked image.</summary>
+/// <summary>
+/// Turns a `--disk` configuration into a virtio-block device over its opened and locked image, limited by its
+/// own `bw_*`/`ops_*` limiter or by the limiter of the `rate_limit_group` it names.
+/// </summary>
 internal static class BlockDevices
 {
-    public static VirtioBlock Open(DiskConfig config)
+    public static VirtioBlock Open(DiskConfig config, IReadOnlyDictionary<string, RateLimiter> rateLimitGroups)
     {
         var id = config.Id ?? throw new VmmException("Disk without an id");
         RejectUnsupported(config);
+        var limiter = Limiter(config, rateLimitGroups);
         var path = config.Path ?? throw new VmmException("Error creating devices", new VmmException("Disk path missing"));
         DiskImage image;
         try
@@ -40,7 +45,7 @@ internal static class BlockDevices
             Lock(image, id, config.LockGranularity);
             var serial = config.Serial is { } s ? Encoding.UTF8.GetBytes(s) : DiskImage.DefaultSerial(path);
             var options = new BlockDeviceOptions(id, (int)config.NumQueues, config.QueueSize, serial, config.Sparse, disableSector0Writes);
-            return new VirtioBlock(image, options);
+            return new VirtioBlock(image, options, limiter);
         }
         catch
         {
@@ -55,7 +60,6 @@ internal static class BlockDevices
             config.VhostUser ? "vhost-user block devices (--disk vhost_user=on)" :
             config.ImageType is ImageType.Qcow2 or ImageType.Vhdx or ImageType.FixedVhd ? "qcow2/VHD/VHDX images" :
             config.ImageType == ImageType.FlatVmdk ? "VMDK images" :
-            config.RateLimitGroup is not null || config.RateLimiterConfig is not null ? "disk rate limiting (rate_limit_group, bw_*, ops_*)" :
             null;
         if (unsupported is not null)
         {
@@ -66,6 +70,23 @@ internal static class BlockDevices
         {
             Log.Warn($"{config.Id}: queue_affinity is ignored: all queues share one I/O thread");
         }
+    }
+
+    private static RateLimiter? Limiter(DiskConfig config, IReadOnlyDictionary<string, RateLimiter> groups)
+    {
+        if (config.RateLimiterConfig is { } own)
+        {
+            return new RateLimiter(RateLimiters.Settings(own));
+        }
+
+        if (config.RateLimitGroup is not { } name)
+        {
+            return null;
+        }
+
+        return groups.TryGetValue(name, out var group)
+            ? group
+            : throw new VmmException("Error creating devices", new VmmException($"Unknown rate limit group: {name}"));
     }
 
     private static void Lock(DiskImage image, string id, LockGranularity granularity)

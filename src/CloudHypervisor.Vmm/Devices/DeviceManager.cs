@@ -209,9 +209,10 @@ public sealed class DeviceManager : IDisposable
             devices.Add(AddVirtioConsole(config.Console, vm, memory, gsiRouting, segments[config.Console.PciSegment], owned));
         }
 
+        var rateLimitGroups = RateLimiters.Groups(config);
         foreach (var disk in config.Disks ?? [])
         {
-            var block = BlockDevices.Open(disk);
+            var block = BlockDevices.Open(disk, rateLimitGroups);
             owned.Add(block);
 
             // As upstream, cold-plugged disks on segment 0 take a 32-bit BAR.

@@ -10,7 +10,9 @@ namespace CloudHypervisor.Vmm.Devices;
 /// Turns a `--net` configuration into a virtio-net device over its TAP: the caller's descriptors
 /// (<c>fd=</c> or those passed with <c>vm.add-net</c>), or the named TAP opened or created
 /// (<c>vmtap%d</c> when unnamed) and configured as upstream does: IP and netmask unless the interface
-/// already existed, host MAC (set, or read back into the configuration), MTU, then brought up.
+/// already existed, host MAC (set, or read back into the configuration), MTU, then brought up. With
+/// <c>num_queues</c> above 2 there is one TAP queue per pair: the interface is opened IFF_MULTI_QUEUE once per
+/// pair, or the caller passes one descriptor per pair.
 /// </summary>
 internal static class NetDevices
 {
@@ -18,40 +20,80 @@ internal static class NetDevices
     {
         var id = config.Id ?? throw new VmmException("Network device without an id");
         RejectUnsupported(config);
-        var tap = config.Fds is { Count: > 0 } fds ? FromFd(fds[0]) : OpenTap(config);
+        var pairs = (int)Math.Max(1, config.NumQueues / 2);
+        var taps = config.Fds is { Count: > 0 } fds ? FromFds(fds) : OpenTaps(config, pairs);
         try
         {
             var mac = ParseMac(config.Mac ?? throw new VmmException("Network device without a MAC address"));
-            var options = new NetDeviceOptions(id, mac, config.QueueSize, config.Mtu, config.OffloadCsum, config.OffloadTso, config.OffloadUfo);
-            return new VirtioNet(tap, options);
+            var limits = config.RateLimiterConfig is { } limiter ? RateLimiters.Settings(limiter) : null;
+            var options = new NetDeviceOptions(id, mac, config.QueueSize, config.Mtu, config.OffloadCsum, config.OffloadTso, config.OffloadUfo, limits);
+            return new VirtioNet(taps, options);
         }
         catch
         {
-            tap.Dispose();
+            DisposeAll(taps);
             throw;
         }
     }
 
-    private static Tap FromFd(int fd)
+    private static List<Tap> FromFds(List<int> fds)
     {
+        var taps = new List<Tap>(fds.Count);
         try
         {
-            return Tap.FromFd(fd);
+            foreach (var fd in fds)
+            {
+                taps.Add(Tap.FromFd(fd));
+            }
+
+            return taps;
         }
         catch (TapException e)
         {
+            DisposeAll(taps);
             throw new VmmException("Cannot create virtio-net device", e);
         }
     }
 
-    private static Tap OpenTap(NetConfig config)
+    /// <summary>The first queue is opened (or the interface created) and configured; the other pairs attach to it by its name.</summary>
+    private static List<Tap> OpenTaps(NetConfig config, int pairs)
+    {
+        var taps = new List<Tap>(pairs);
+        try
+        {
+            taps.Add(OpenTap(config, pairs));
+            for (var i = 1; i < pairs; i++)
+            {
+                taps.Add(Tap.Open(taps[0].Name, multiQueue: true));
+            }
+
+            return taps;
+        }
+        catch (TapException e)
+        {
+            DisposeAll(taps);
+            throw new VmmException("Cannot create virtio-net device", new VmmException("Open tap device failed", e));
+        }
+        catch
+        {
+            DisposeAll(taps);
+            throw;
+        }
+    }
+
+    private static Tap OpenTap(NetConfig config, int pairs)
     {
         var name = string.IsNullOrEmpty(config.Tap) ? Tap.DefaultNamePattern : config.Tap;
         var existed = !string.IsNullOrEmpty(config.Tap) && Tap.InterfaceExists(config.Tap);
+        if (existed)
+        {
+            CheckMultiQueueSupport(config.Tap!, pairs);
+        }
+
         Tap tap;
         try
         {
-            tap = Tap.Open(name);
+            tap = Tap.Open(name, multiQueue: pairs > 1);
         }
         catch (TapException e)
         {
@@ -93,12 +135,49 @@ internal static class NetDevices
         }
     }
 
+    /// <summary>An existing interface must have been created multi-queue exactly when more than one pair is wanted, as upstream checks.</summary>
+    private static void CheckMultiQueueSupport(string name, int pairs)
+    {
+        var path = $"/sys/class/net/{name}/tun_flags";
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        uint flags;
+        try
+        {
+            flags = uint.Parse(File.ReadAllText(path).Trim().Replace("0x", string.Empty, StringComparison.Ordinal), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or FormatException or OverflowException or UnauthorizedAccessException)
+        {
+            throw new VmmException("Cannot create virtio-net device", new VmmException("Failed to read the TAP flags from sysfs", e));
+        }
+
+        var multiQueue = (flags & (uint)Sys.Interop.Libc.IffMultiQueue) != 0;
+        if (multiQueue && pairs == 1)
+        {
+            throw new VmmException("Cannot create virtio-net device", new VmmException("Error related to the multiqueue support (no support device side)"));
+        }
+
+        if (!multiQueue && pairs > 1)
+        {
+            throw new VmmException("Cannot create virtio-net device", new VmmException("Error related to the multiqueue support (no support TAP side)"));
+        }
+    }
+
+    private static void DisposeAll(List<Tap> taps)
+    {
+        foreach (var tap in taps)
+        {
+            tap.Dispose();
+        }
+    }
+
     private static void RejectUnsupported(NetConfig config)
     {
         var unsupported =
             config.VhostUser ? "vhost-user network devices (--net vhost_user=on)" :
-            config.NumQueues > 2 ? "virtio-net with more than one queue pair (num_queues > 2)" :
-            config.RateLimiterConfig is not null ? "network rate limiting (bw_*, ops_*)" :
             config.Iommu ? "virtio-iommu" :
             null;
         if (unsupported is not null)

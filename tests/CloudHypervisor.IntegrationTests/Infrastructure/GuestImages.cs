@@ -28,6 +28,9 @@ public static class GuestImages
     /// <summary>Polling virtio-vsock driver: connects to a host port (`connect=P`) and/or accepts and echoes on a guest port (`listen=Q`).</summary>
     public const string Vsock = "vsock";
 
+    /// <summary>Multi-queue virtio-net: MQ negotiation, VQ_PAIRS_SET on the control queue, frames sent on the second pair.</summary>
+    public const string NetMq = "net-mq";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
 
@@ -18,6 +19,9 @@ internal sealed unsafe class BlockRequestExecutor
     private const int DiscardSegmentSize = 16;
     private const uint WriteZeroesFlagUnmap = 1;
 
+    /// <summary>What <see cref="Execute"/> returns when the rate limiter held the request back: nothing was done.</summary>
+    public const uint Throttled = uint.MaxValue;
+
     private readonly DiskImage disk;
     private readonly BlockDeviceOptions options;
     private readonly BlockCounters counters;
@@ -33,8 +37,11 @@ internal sealed unsafe class BlockRequestExecutor
         iovecs = GC.AllocateArray<Libc.IoVec>(options.QueueSize, pinned: true);
     }
 
-    /// <summary>Executes one chain of <paramref name="queue"/> and returns the used length (0 when the chain was not a request at all).</summary>
-    public uint Execute(VirtQueue queue, ref DescriptorChain chain, bool readOnly, bool writeback)
+    /// <summary>
+    /// Executes one chain of <paramref name="queue"/> and returns the used length (0 when the chain was not a request at all),
+    /// or <see cref="Throttled"/> when <paramref name="limiter"/> refused it: one op, plus its data bytes for IN and OUT.
+    /// </summary>
+    public uint Execute(VirtQueue queue, ref DescriptorChain chain, bool readOnly, bool writeback, RateLimiter? limiter = null)
     {
         var start = Stopwatch.GetTimestamp();
         var count = 0;
@@ -81,6 +88,11 @@ internal sealed unsafe class BlockRequestExecutor
             return 1;
         }
 
+        if (limiter is not null && !Admit(limiter, type, data))
+        {
+            return Throttled;
+        }
+
         if (type == BlockRequestType.Out && sector == 0 && options.DisableSector0Writes)
         {
             Log.Warn($"{options.Id}: Attempting to write to sector 0 on a disk without specifying image_type");
@@ -103,6 +115,34 @@ internal sealed unsafe class BlockRequestExecutor
 
         statusByte[0] = result;
         return length;
+    }
+
+    /// <summary>Upstream's order: one op first, then the data bytes of a transfer, giving the op back if the bytes are refused.</summary>
+    private static bool Admit(RateLimiter limiter, BlockRequestType type, ReadOnlySpan<VirtqDescriptor> data)
+    {
+        if (!limiter.Consume(1, TokenType.Ops))
+        {
+            return false;
+        }
+
+        if (type is not (BlockRequestType.In or BlockRequestType.Out))
+        {
+            return true;
+        }
+
+        ulong bytes = 0;
+        foreach (var d in data)
+        {
+            bytes += d.Length;
+        }
+
+        if (limiter.Consume(bytes, TokenType.Bytes))
+        {
+            return true;
+        }
+
+        limiter.ManualReplenish(1, TokenType.Ops);
+        return false;
     }
 
     /// <summary>Upstream's parse rules: which way each data buffer must point, and a writable status byte.</summary>

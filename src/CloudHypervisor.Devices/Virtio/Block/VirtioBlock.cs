@@ -1,3 +1,4 @@
+using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Sys.Logging;
 
 namespace CloudHypervisor.Devices.Virtio.Block;
@@ -6,7 +7,10 @@ namespace CloudHypervisor.Devices.Virtio.Block;
 /// virtio-blk (`_diskN`) over a raw image: upstream's features (FLUSH, CONFIG_WCE, BLK_SIZE, TOPOLOGY,
 /// SEG_MAX, event index, indirect descriptors; WRITE_ZEROES when the file can punch or zero ranges and
 /// DISCARD too with `sparse=on`; RO for `readonly=on`; MQ for several queues) and its configuration
-/// space. All queues are served by one I/O thread named after the device.
+/// space. All queues are served by one I/O thread named after the device. With a rate limiter (its own
+/// or a group's, shared with other disks) a request goes ahead only when the limiter admits it; otherwise
+/// it stays in the ring and the queues are parked until the limiter's deadline, when the thread's wake
+/// timer fires and they are processed again.
 /// </summary>
 public sealed class VirtioBlock : IVirtioDevice
 {
@@ -17,15 +21,25 @@ public sealed class VirtioBlock : IVirtioDevice
     private readonly BlockConfigSpace config = new();
     private readonly BlockRequestExecutor executor;
     private readonly object gate = new();
+    private readonly RateLimiter? limiter;
+    private readonly ThrottleWake? wake;
     private VirtioWorker? worker;
     private IVirtioInterrupt? interrupt;
     private ulong ackedFeatures;
     private volatile bool readOnly;
     private volatile bool writeback = true;
 
-    public VirtioBlock(DiskImage disk, BlockDeviceOptions options)
+    /// <param name="limiter">The disk's limiter (`bw_*`/`ops_*`), or its group's.</param>
+    /// <param name="wakeTimer">Wakes the I/O thread when the limiter unblocks (a timerfd unless given; tests pass a fake).</param>
+    public VirtioBlock(DiskImage disk, BlockDeviceOptions options, RateLimiter? limiter = null, IWakeTimer? wakeTimer = null)
     {
         this.disk = disk;
+        this.limiter = limiter;
+        if (limiter is not null)
+        {
+            wake = new ThrottleWake(wakeTimer ?? new TimerFdWakeTimer());
+        }
+
         Id = options.Id;
         QueueMaxSizes = Enumerable.Repeat(options.QueueSize, options.NumQueues).ToArray();
         if (disk.LogicalSize % DiskImage.SectorSize != 0)
@@ -128,7 +142,7 @@ public sealed class VirtioBlock : IVirtioDevice
             readOnly = VirtioFeatures.Has(ackedFeatures, BlockFeatures.ReadOnly);
             SetWritebackMode(WritebackFor(ackedFeatures, config.Writeback != 0));
             interrupt = activation.Interrupt;
-            worker = VirtioWorker.Start(Id, activation.Queues, ProcessQueue);
+            worker = VirtioWorker.Start(Id, activation.Queues, ProcessQueue, wake: wake);
         }
     }
 
@@ -144,22 +158,38 @@ public sealed class VirtioBlock : IVirtioDevice
     public void Dispose()
     {
         Reset();
+        wake?.Dispose();
         disk.Dispose();
     }
 
-    /// <summary>Serves every available request; called on the I/O thread (and by tests).</summary>
+    /// <summary>Serves every available request the limiter admits; called on the I/O thread (and by tests).</summary>
     internal void ProcessQueue(VirtioQueueBinding binding)
     {
         var queue = binding.Queue;
+        if (limiter is not null && limiter.IsBlocked)
+        {
+            wake!.ParkUntilUnblocked(limiter);
+            return;
+        }
+
         var used = false;
         do
         {
             queue.DisableNotification();
             while (queue.TryPop(out var chain))
             {
-                var length = executor.Execute(queue, ref chain, readOnly, writeback);
+                var length = executor.Execute(queue, ref chain, readOnly, writeback, limiter);
                 if (queue.IsBroken)
                 {
+                    return;
+                }
+
+                if (length == BlockRequestExecutor.Throttled)
+                {
+                    // Back into the ring; notifications stay off until the wake timer brings the thread back.
+                    queue.UndoPop();
+                    wake!.ParkUntilUnblocked(limiter!);
+                    Signal(binding, used);
                     return;
                 }
 
@@ -169,7 +199,12 @@ public sealed class VirtioBlock : IVirtioDevice
         }
         while (queue.EnableNotification());
 
-        if (used && queue.NeedsNotification())
+        Signal(binding, used);
+    }
+
+    private void Signal(VirtioQueueBinding binding, bool used)
+    {
+        if (used && binding.Queue.NeedsNotification())
         {
             interrupt?.SignalQueue(binding.Index);
         }

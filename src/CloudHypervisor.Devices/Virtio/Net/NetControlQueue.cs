@@ -4,11 +4,11 @@ using CloudHypervisor.Sys.Logging;
 namespace CloudHypervisor.Devices.Virtio.Net;
 
 /// <summary>
-/// The control virtqueue (VIRTIO 1.2 §5.1.6.5) as upstream serves it: MQ VQ_PAIRS_SET within range,
-/// GUEST_OFFLOADS_SET reprogramming the TAP, ANNOUNCE_ACK; anything else is answered VIRTIO_NET_ERR.
+/// The control virtqueue (VIRTIO 1.2 §5.1.6.5) as upstream serves it: MQ VQ_PAIRS_SET within range (every
+/// pair keeps being served, as upstream's threads do), GUEST_OFFLOADS_SET reprogramming every TAP queue, ANNOUNCE_ACK; anything else is answered VIRTIO_NET_ERR.
 /// Each command is a chain of a 2-byte header (class, command), its data, and a writable status byte.
 /// </summary>
-internal sealed class NetControlQueue(string id, Tap tap, ushort maxPairs)
+internal sealed class NetControlQueue(string id, IReadOnlyList<Tap> taps, ushort maxPairs)
 {
     public const byte ClassMq = 4, ClassGuestOffloads = 5, ClassAnnounce = 3;
     public const byte CommandMqPairsSet = 0, CommandGuestOffloadsSet = 0, CommandAnnounceAck = 0;
@@ -82,7 +82,11 @@ internal sealed class NetControlQueue(string id, Tap tap, ushort maxPairs)
                 try
                 {
                     Log.Info($"{id}: Reprogramming tap offload with features: {features}");
-                    tap.SetOffload(NetFeatures.TapOffloads(features));
+                    foreach (var tap in taps)
+                    {
+                        tap.SetOffload(NetFeatures.TapOffloads(features));
+                    }
+
                     return true;
                 }
                 catch (TapException e)

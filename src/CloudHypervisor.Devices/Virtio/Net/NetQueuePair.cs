@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
@@ -13,6 +14,8 @@ namespace CloudHypervisor.Devices.Virtio.Net;
 /// readv, only while the driver has buffers posted. Pinned iovec arrays sized to the queue keep the
 /// data path free of allocation. The header passes through unchanged: the TAP's offloads follow the
 /// features the driver acknowledged, so it never hands the guest a frame it cannot take.
+/// With rate limiters, as upstream, each frame is charged after it moved (one op and its length with
+/// the header) and the next chain waits while the limiter is blocked: the queue parks until the wake timer.
 /// </summary>
 internal sealed unsafe class NetQueuePair
 {
@@ -25,10 +28,17 @@ internal sealed unsafe class NetQueuePair
     private readonly Libc.IoVec[] rxVectors;
     private readonly Libc.IoVec[] txVectors;
     private readonly VirtqDescriptor[] rxDescriptors;
+    private readonly RateLimiter? rxLimiter;
+    private readonly RateLimiter? txLimiter;
+    private readonly ThrottleWake? wake;
 
-    public NetQueuePair(string id, int tapFd, ushort queueSize, NetCounters counters)
+    public NetQueuePair(
+        string id, int tapFd, ushort queueSize, NetCounters counters, RateLimiter? rxLimiter = null, RateLimiter? txLimiter = null, ThrottleWake? wake = null)
     {
         this.id = id;
+        this.rxLimiter = rxLimiter;
+        this.txLimiter = txLimiter;
+        this.wake = wake;
         this.tapFd = tapFd;
         this.counters = counters;
         rxVectors = GC.AllocateArray<Libc.IoVec>(queueSize, pinned: true);
@@ -42,6 +52,11 @@ internal sealed unsafe class NetQueuePair
         var used = false;
         while (true)
         {
+            if (Parked(rxLimiter))
+            {
+                return used;
+            }
+
             if (!queue.TryPop(out var chain))
             {
                 // Out of buffers: ask to be notified when the driver posts more, unless it already has.
@@ -115,6 +130,7 @@ internal sealed unsafe class NetQueuePair
             SetNumBuffers(ref chain, count);
             queue.AddUsed(chain.HeadIndex, (uint)read);
             counters.Received((ulong)(read - Tap.VnetHeaderSize));
+            Charge(rxLimiter, (ulong)read);
             used = true;
         }
     }
@@ -126,8 +142,18 @@ internal sealed unsafe class NetQueuePair
         do
         {
             queue.DisableNotification();
-            while (queue.TryPop(out var chain))
+            while (true)
             {
+                if (Parked(txLimiter))
+                {
+                    return used;
+                }
+
+                if (!queue.TryPop(out var chain))
+                {
+                    break;
+                }
+
                 var count = 0;
                 ulong length = 0;
                 var writable = false;
@@ -157,7 +183,7 @@ internal sealed unsafe class NetQueuePair
                 }
                 else
                 {
-                    Send(count, length);
+                    Charge(txLimiter, Send(count, length));
                 }
 
                 queue.AddUsed(chain.HeadIndex, 0);
@@ -169,7 +195,29 @@ internal sealed unsafe class NetQueuePair
         return used;
     }
 
-    private void Send(int count, ulong length)
+    /// <summary>Whether <paramref name="limiter"/> holds the queue back; if so the wake timer is armed for when it lets go.</summary>
+    private bool Parked(RateLimiter? limiter)
+    {
+        if (limiter is null || !limiter.IsBlocked)
+        {
+            return false;
+        }
+
+        wake!.ParkUntilUnblocked(limiter);
+        return true;
+    }
+
+    /// <summary>Upstream's accounting: one op, then the bytes moved (header included) unless the op was refused.</summary>
+    private static void Charge(RateLimiter? limiter, ulong bytes)
+    {
+        if (limiter is not null && limiter.Consume(1, TokenType.Ops))
+        {
+            limiter.Consume(bytes, TokenType.Bytes);
+        }
+    }
+
+    /// <summary>Writes one frame; returns the bytes the TAP took (0 when it refused the frame).</summary>
+    private ulong Send(int count, ulong length)
     {
         nint written;
         fixed (Libc.IoVec* iov = txVectors)
@@ -185,10 +233,11 @@ internal sealed unsafe class NetQueuePair
         {
             // As upstream: a frame the TAP refuses is dropped, the chain still returns to the driver.
             Log.Warn($"{id}: Failed to write to the tap: {OsException.Describe(Marshal.GetLastPInvokeError())}");
-            return;
+            return 0;
         }
 
         counters.Transmitted(length - Tap.VnetHeaderSize);
+        return (ulong)written;
     }
 
     /// <summary>num_buffers = 1 (no VIRTIO_NET_F_MRG_RXBUF), wherever byte 10 of the chain lies.</summary>

@@ -1,45 +1,49 @@
+using CloudHypervisor.Devices.RateLimiting;
+
 namespace CloudHypervisor.Devices.Virtio.Net;
 
 /// <summary>
-/// The I/O thread of one queue pair (named <c>&lt;id&gt;_qp0</c> as upstream's): a <see cref="VirtioWorker"/> over
-/// the receive, transmit and control queues with the TAP as the receive queue's source. A TAP event or a
-/// receive notification drains frames into posted buffers; a transmit notification sends frames.
+/// The I/O thread of one queue pair (named <c>&lt;id&gt;_qpN</c> as upstream's): a <see cref="VirtioWorker"/> over the
+/// pair's receive and transmit queues with its TAP queue as the receive queue's source, and the pair's wake timer
+/// when it is rate-limited. A TAP event or a receive notification drains frames into posted buffers; a transmit
+/// notification sends frames; a wake retries both.
 /// </summary>
 internal sealed class NetWorker : IDisposable
 {
     private readonly NetQueuePair pair;
-    private readonly NetControlQueue control;
+    private readonly int receiveIndex;
     private readonly IVirtioInterrupt interrupt;
+    private readonly ThrottleWake? wake;
     private readonly VirtioWorker worker;
 
-    public NetWorker(string name, int tapFd, NetQueuePair pair, NetControlQueue control, VirtioActivation activation)
+    public NetWorker(string name, int tapFd, int receiveIndex, NetQueuePair pair, IReadOnlyList<VirtioQueueBinding> queues, IVirtioInterrupt interrupt, ThrottleWake? wake)
     {
         this.pair = pair;
-        this.control = control;
-        interrupt = activation.Interrupt;
+        this.receiveIndex = receiveIndex;
+        this.interrupt = interrupt;
+        this.wake = wake;
         VirtioWorkerSource? tap = null;
-        foreach (var binding in activation.Queues)
+        foreach (var binding in queues)
         {
-            if (binding.Index == VirtioNet.ReceiveQueue)
+            if (binding.Index == receiveIndex)
             {
                 tap = new VirtioWorkerSource(tapFd, binding);
             }
         }
 
-        worker = VirtioWorker.Start(name, activation.Queues, Serve, tap);
+        worker = VirtioWorker.Start(name, queues, Serve, tap, wake);
     }
 
-    public void Dispose() => worker.Dispose();
+    public void Dispose()
+    {
+        worker.Dispose();
+        wake?.Dispose();
+    }
 
     /// <summary>Runs one queue's processing and interrupts the driver if it wants that.</summary>
     private void Serve(VirtioQueueBinding binding)
     {
-        var used = binding.Index switch
-        {
-            VirtioNet.ReceiveQueue => pair.Receive(binding.Queue),
-            VirtioNet.TransmitQueue => pair.Transmit(binding.Queue),
-            _ => control.Process(binding.Queue),
-        };
+        var used = binding.Index == receiveIndex ? pair.Receive(binding.Queue) : pair.Transmit(binding.Queue);
         if (used && binding.Queue.NeedsNotification())
         {
             interrupt.SignalQueue(binding.Index);

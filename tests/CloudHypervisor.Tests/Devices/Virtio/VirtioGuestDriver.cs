@@ -15,8 +15,8 @@ internal sealed class VirtioGuestDriver : IDisposable
     public const ulong BarBase = 0xE000_0000;
     public const ulong RamSize = 0x10_0000;
 
-    private readonly ushort[] availIdx = new ushort[4];
-    private readonly ushort[] nextDescriptor = new ushort[4];
+    private readonly ushort[] availIdx = new ushort[8];
+    private readonly ushort[] nextDescriptor = new ushort[8];
 
     /// <summary>Drives <paramref name="device"/> over <see cref="RamSize"/> bytes of RAM at 0, backed as <paramref name="options"/> say (private anonymous by default).</summary>
     public VirtioGuestDriver(IVirtioDevice device, GuestMemoryOptions? options = null)

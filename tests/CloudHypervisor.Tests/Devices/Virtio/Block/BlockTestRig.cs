@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Devices.Virtio;
 using CloudHypervisor.Devices.Virtio.Block;
 
@@ -15,12 +16,12 @@ internal sealed class BlockTestRig : IDisposable
     private ushort nextDescriptor;
 
     public BlockTestRig(byte[] contents, bool readOnly = false, bool sparse = true, bool disableSector0Writes = false,
-        byte[]? serial = null, ulong? features = null, string id = "_disk0", int numQueues = 1)
+        byte[]? serial = null, ulong? features = null, string id = "_disk0", int numQueues = 1, RateLimiter? limiter = null, IWakeTimer? wakeTimer = null)
     {
         ImagePath = Path.Combine(Path.GetTempPath(), $"blk-{Guid.NewGuid():N}.img");
         File.WriteAllBytes(ImagePath, contents);
         var image = DiskImage.Open(ImagePath, readOnly, useDirect: false);
-        Device = new VirtioBlock(image, new BlockDeviceOptions(id, numQueues, QueueSize, serial ?? DiskImage.DefaultSerial(ImagePath), sparse, disableSector0Writes));
+        Device = new VirtioBlock(image, new BlockDeviceOptions(id, numQueues, QueueSize, serial ?? DiskImage.DefaultSerial(ImagePath), sparse, disableSector0Writes), limiter, wakeTimer);
         Driver = new VirtioGuestDriver(Device);
         Driver.EnableMsix();
         Driver.Negotiate(features ?? Device.AvailableFeatures);
@@ -52,6 +53,19 @@ internal sealed class BlockTestRig : IDisposable
         chain.AddRange(data.Select(d => (d.Address, d.Length, d.DeviceWrites ? VirtqDescriptor.FlagWrite : (ushort)0)));
         chain.Add((Status, 1, VirtqDescriptor.FlagWrite));
         return SubmitRaw(chain.ToArray());
+    }
+
+    /// <summary>Publishes a read of <paramref name="length"/> bytes at <paramref name="sector"/> into <paramref name="buffer"/> and kicks, without waiting.</summary>
+    public void PostRead(ulong sector, ulong buffer, uint length, ulong header, ulong status)
+    {
+        var bytes = Driver.Memory.GetSpan(header, 16);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes[4..], 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes[8..], sector);
+        Driver.Memory.GetSpan(status, 1)[0] = 0xFF;
+        var head = Chain([(header, 16, 0), (buffer, length, VirtqDescriptor.FlagWrite), (status, 1, VirtqDescriptor.FlagWrite)]);
+        Driver.Publish(0, head, QueueSize);
+        Driver.Kick(0);
     }
 
     /// <summary>Chains raw (address, length, flags) descriptors (NEXT added), publishes and waits.</summary>

@@ -1,3 +1,4 @@
+using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Devices.Virtio;
 using CloudHypervisor.Devices.Virtio.Net;
 using CloudHypervisor.Sys;
@@ -16,16 +17,25 @@ internal sealed unsafe class NetTestRig : IDisposable
     public const int Ctrl = VirtioNet.ControlQueue;
     public static readonly byte[] Mac = [0x2e, 0x11, 0x22, 0x33, 0x44, 0x55];
 
-    public NetTestRig(ushort? mtu = null, bool csum = true, bool tso = true, bool ufo = true)
+    /// <param name="pairs">Queue pairs, each over its own socketpair.</param>
+    /// <param name="limits">`bw_*`/`ops_*` of every pair's receive and transmit limiter, on <paramref name="clock"/>.</param>
+    public NetTestRig(ushort? mtu = null, bool csum = true, bool tso = true, bool ufo = true, int pairs = 1,
+        RateLimiterSettings? limits = null, IMonotonicClock? clock = null, Func<IWakeTimer>? wakeTimers = null)
     {
+        var taps = new List<Tap>();
         var fds = stackalloc int[2];
-        if (Libc.SocketPair(Libc.AfUnix, Libc.SockDgram | Libc.SockCloExec, 0, fds) != 0)
+        for (var i = 0; i < pairs; i++)
         {
-            throw new InvalidOperationException("socketpair failed");
+            if (Libc.SocketPair(Libc.AfUnix, Libc.SockDgram | Libc.SockCloExec | Libc.SockNonBlock, 0, fds) != 0)
+            {
+                throw new InvalidOperationException("socketpair failed");
+            }
+
+            Peers.Add(new SafeFd(fds[1]));
+            taps.Add(Tap.Wrap(new SafeFd(fds[0]), "rigtap0"));
         }
 
-        Peer = new SafeFd(fds[1]);
-        Device = new VirtioNet(Tap.Wrap(new SafeFd(fds[0]), "rigtap0"), new NetDeviceOptions("_net0", Mac, 256, mtu, csum, tso, ufo));
+        Device = new VirtioNet(taps, new NetDeviceOptions("_net0", Mac, 256, mtu, csum, tso, ufo, limits), clock, wakeTimers);
         Driver = new VirtioGuestDriver(Device);
     }
 
@@ -33,32 +43,37 @@ internal sealed unsafe class NetTestRig : IDisposable
 
     public VirtioGuestDriver Driver { get; }
 
-    /// <summary>The host side of the "TAP".</summary>
-    public SafeFd Peer { get; }
+    /// <summary>The host side of the first pair's "TAP".</summary>
+    public SafeFd Peer => Peers[0];
 
-    /// <summary>Negotiates <paramref name="features"/>, sets up receive, transmit and control queues and sets DRIVER_OK.</summary>
+    /// <summary>The host side of each pair's "TAP".</summary>
+    public List<SafeFd> Peers { get; } = [];
+
+    /// <summary>Negotiates <paramref name="features"/>, sets up every pair's receive and transmit queues and the control queue, and sets DRIVER_OK.</summary>
     public void Start(ulong features = VirtioFeatures.Version1 | NetFeatures.Mac | NetFeatures.CtrlVq)
     {
         Driver.EnableMsix();
         Assert.Equal(DeviceStatus.Acknowledge | DeviceStatus.Driver | DeviceStatus.FeaturesOk, Driver.Negotiate(features));
-        Driver.SetupQueue(Rx, 256);
-        Driver.SetupQueue(Tx, 256);
-        Driver.SetupQueue(Ctrl, 256);
+        for (var q = 0; q <= 2 * Peers.Count; q++)
+        {
+            Driver.SetupQueue(q, 256);
+        }
+
         Driver.DriverOk();
         Assert.Equal(DeviceStatus.Ready, Driver.Status);
     }
 
     /// <summary>The host sends one packet towards the guest.</summary>
-    public void SendFromHost(ReadOnlySpan<byte> packet)
+    public void SendFromHost(ReadOnlySpan<byte> packet, int pair = 0)
     {
         fixed (byte* p = packet)
         {
-            Assert.Equal(packet.Length, (int)Libc.Send(Peer.Fd, p, (nuint)packet.Length, 0));
+            Assert.Equal(packet.Length, (int)Libc.Send(Peers[pair].Fd, p, (nuint)packet.Length, 0));
         }
     }
 
     /// <summary>The next packet the guest sent, or null if none came within <paramref name="timeoutMs"/>.</summary>
-    public byte[]? ReceiveOnHost(int timeoutMs = 5000)
+    public byte[]? ReceiveOnHost(int timeoutMs = 5000, int pair = 0)
     {
         var buffer = new byte[65536];
         var deadline = Environment.TickCount64 + timeoutMs;
@@ -66,7 +81,7 @@ internal sealed unsafe class NetTestRig : IDisposable
         {
             while (Environment.TickCount64 < deadline)
             {
-                var n = Libc.Recv(Peer.Fd, p, (nuint)buffer.Length, Libc.MsgDontWait);
+                var n = Libc.Recv(Peers[pair].Fd, p, (nuint)buffer.Length, Libc.MsgDontWait);
                 if (n >= 0)
                 {
                     return buffer[..(int)n];
@@ -95,6 +110,9 @@ internal sealed unsafe class NetTestRig : IDisposable
     public void Dispose()
     {
         Driver.Dispose();
-        Peer.Dispose();
+        foreach (var peer in Peers)
+        {
+            peer.Dispose();
+        }
     }
 }
