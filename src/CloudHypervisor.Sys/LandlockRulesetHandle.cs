@@ -7,6 +7,8 @@ namespace CloudHypervisor.Sys;
 /// <summary>An owned Landlock ruleset descriptor (landlock_create_ruleset(2)); closing it never undoes a restriction.</summary>
 public sealed class LandlockRulesetHandle : SafeHandleMinusOneIsInvalid
 {
+    private const int PrSetNoNewPrivs = 38;
+
     private LandlockRulesetHandle(int fd)
         : base(ownsHandle: true)
     {
@@ -30,6 +32,19 @@ public sealed class LandlockRulesetHandle : SafeHandleMinusOneIsInvalid
         var result = Libc.LandlockAddPathBeneathRule((int)handle, attr);
         GC.KeepAlive(parentFd);
         if (result != 0)
+        {
+            throw OsException.Last();
+        }
+    }
+
+    /// <summary>
+    /// Sets no_new_privs on the calling thread, which landlock_restrict_self(2) requires of a thread without
+    /// CAP_SYS_ADMIN (upstream's crate always sets it).
+    /// </summary>
+    /// <exception cref="OsException">prctl(2) failed.</exception>
+    public static void SetNoNewPrivileges()
+    {
+        if (Libc.Prctl(PrSetNoNewPrivs, 1, 0, 0, 0) != 0)
         {
             throw OsException.Last();
         }

@@ -36,7 +36,6 @@ public static partial class Libc
 {
     public const uint LandlockCreateRulesetVersion = 1U << 0;
     public const int LandlockRulePathBeneath = 1;
-    public const int PrSetNoNewPrivs = 38;
     public const int OPath = 0x200000, ODirectory = 0x10000;
     public const int EAcces = 13, ENoSys = 38;
 

@@ -52,10 +52,13 @@ public static class LandlockSandbox
                 AddRule(ruleset, rule, handled);
             }
 
-            // Required by landlock_restrict_self without CAP_SYS_ADMIN; upstream's crate always sets it.
-            if (Libc.Prctl(Libc.PrSetNoNewPrivs, 1, 0, 0, 0) != 0)
+            try
             {
-                throw LandlockException.Ruleset("failed to set no_new_privs", OsException.Last());
+                LandlockRulesetHandle.SetNoNewPrivileges();
+            }
+            catch (OsException e)
+            {
+                throw LandlockException.Ruleset("failed to set no_new_privs", e);
             }
 
             try
