@@ -8,6 +8,7 @@ using CloudHypervisor.Vmm;
 using CloudHypervisor.Vmm.Config.CommandLine;
 using CloudHypervisor.Vmm.Control;
 using CloudHypervisor.Vmm.Events;
+using CloudHypervisor.Vmm.Sandbox;
 
 namespace CloudHypervisor.Launcher;
 
@@ -61,6 +62,10 @@ internal static class VmmLauncher
         if (StartCommandLineVm(options, vmm) is { } error)
         {
             vmm.Fail(error);
+        }
+        else if (options.LandlockEnable && !(ServiceThreadSandbox.TryConfineFinalizerThread() && ServiceThreadSandbox.TryConfineCurrent("main")))
+        {
+            vmm.Fail(new VmmException("Failed to apply Landlock"));
         }
 
         var exit = vmm.Exited.GetAwaiter().GetResult();
@@ -131,11 +136,20 @@ internal static class VmmLauncher
 
         try
         {
-            return ApiServer.Start(options.ApiSocketPath, options.ApiSocketFd, new ApiRouter(vmm));
+            Action? confine = options.LandlockEnable ? ConfineApiThread : null;
+            return ApiServer.Start(options.ApiSocketPath, options.ApiSocketFd, new ApiRouter(vmm), confine);
         }
         catch (Exception e) when (e is ChainedException or IOException)
         {
             throw new VmmException("Failed to start the VMM thread", e);
+        }
+
+        void ConfineApiThread()
+        {
+            if (!ServiceThreadSandbox.TryConfineCurrent("http-server"))
+            {
+                vmm.Fail(new VmmException("Error applying landlock"));
+            }
         }
     }
 
@@ -143,8 +157,9 @@ internal static class VmmLauncher
     {
         try
         {
-            return options.EventMonitorFd is { } fd ? EventMonitor.OpenFd(fd)
-                : options.EventMonitorPath is { } path ? EventMonitor.OpenPath(path)
+            Action? confine = options.LandlockEnable ? () => ServiceThreadSandbox.TryConfineCurrent("event monitor") : null;
+            return options.EventMonitorFd is { } fd ? EventMonitor.OpenFd(fd, confine)
+                : options.EventMonitorPath is { } path ? EventMonitor.OpenPath(path, confine)
                 : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -110,6 +110,7 @@ public sealed class HttpServer : IDisposable
     private unsafe void Run()
     {
         NativeThreadName.ApplyCurrent();
+        options.ThreadStarted?.Invoke();
         var events = stackalloc Libc.EpollEvent[MaxEvents];
         try
         {

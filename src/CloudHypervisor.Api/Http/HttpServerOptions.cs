@@ -13,4 +13,7 @@ public sealed record HttpServerOptions
     public TimeSpan StalledConnectionTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public string ThreadName { get; init; } = "http-server";
+
+    /// <summary>Runs first on the server thread (e.g. to confine it with Landlock).</summary>
+    public Action? ThreadStarted { get; init; }
 }

@@ -9,18 +9,19 @@ public sealed class ApiServer : IDisposable
     private readonly UnixSocketListener listener;
     private readonly HttpServer server;
 
-    private ApiServer(UnixSocketListener listener, IHttpRequestHandler handler)
+    private ApiServer(UnixSocketListener listener, IHttpRequestHandler handler, Action? threadStarted)
     {
         this.listener = listener;
-        server = new HttpServer(listener, handler, ownsListener: false);
+        server = new HttpServer(listener, handler, new HttpServerOptions { ThreadStarted = threadStarted }, ownsListener: false);
     }
 
-    public static ApiServer Start(string? path, int? fd, IHttpRequestHandler handler)
+    /// <param name="threadStarted">Runs first on the server thread (the Landlock confinement of <c>--landlock</c>).</param>
+    public static ApiServer Start(string? path, int? fd, IHttpRequestHandler handler, Action? threadStarted = null)
     {
         var listener = fd is { } descriptor ? ApiSocket.Adopt(descriptor) : ApiSocket.Listen(path!);
         try
         {
-            var api = new ApiServer(listener, handler);
+            var api = new ApiServer(listener, handler, threadStarted);
             api.server.Start();
             return api;
         }

@@ -4,7 +4,7 @@ namespace CloudHypervisor.Sys.Interop;
 
 public static partial class Libc
 {
-    public const uint SIfMt = 0xF000, SIfBlk = 0x6000, SIfReg = 0x8000;
+    public const uint SIfMt = 0xF000, SIfDir = 0x4000, SIfBlk = 0x6000, SIfReg = 0x8000, SIfSock = 0xC000;
 
     /// <summary>struct stat on x86-64 (144 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]

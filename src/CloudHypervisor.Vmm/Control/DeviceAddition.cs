@@ -22,6 +22,9 @@ public abstract class DeviceAddition
 
     internal IReadOnlyList<SafeFd> Fds => fds;
 
+    /// <summary>The device's configuration (DiskConfig, NetConfig, …).</summary>
+    internal abstract object Configuration { get; }
+
     public static DeviceAddition Disk(DiskConfig disk) => new Listed<DiskConfig>("virtio-block devices", disk, c => c.Disks ??= []);
 
     public static DeviceAddition Fs(FsConfig fs) => new Listed<FsConfig>("virtio-fs devices", fs, c => c.Fs ??= []);
@@ -75,11 +78,15 @@ public abstract class DeviceAddition
     private sealed class Listed<T>(string feature, T device, Func<VmConfig, List<T>> list, IReadOnlyList<SafeFd>? fds = null)
         : DeviceAddition(feature, fds)
     {
+        internal override object Configuration => device!;
+
         internal override void AddTo(VmConfig config) => list(config).Add(device);
     }
 
     private sealed class VsockAddition(VsockConfig vsock) : DeviceAddition("virtio-vsock devices")
     {
+        internal override object Configuration => vsock;
+
         internal override void AddTo(VmConfig config)
         {
             if (config.Vsock is not null)

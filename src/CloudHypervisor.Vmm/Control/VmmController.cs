@@ -4,6 +4,7 @@ using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Logging;
 using CloudHypervisor.Vmm.Config;
 using CloudHypervisor.Vmm.Events;
+using CloudHypervisor.Vmm.Sandbox;
 using CloudHypervisor.Vmm.Vm;
 using GuestVm = CloudHypervisor.Vmm.Vm.Vm;
 
@@ -23,6 +24,9 @@ public sealed class VmmController : IDisposable
     private readonly ColdPlugged coldPlugged = new();
     private VmConfig? config;
     private GuestVm? vm;
+
+    /// <summary>The VMM thread is confined by Landlock (for good: a thread can never leave its sandbox).</summary>
+    private bool sandboxed;
 
     public VmmController(IHypervisor hypervisor, bool noShutdown)
     {
@@ -46,6 +50,11 @@ public sealed class VmmController : IDisposable
         if (config is not null)
         {
             throw VmError.AlreadyCreated();
+        }
+
+        if (newConfig.LandlockEnable)
+        {
+            EnterSandbox(newConfig);
         }
 
         config = newConfig;
@@ -230,6 +239,11 @@ public sealed class VmmController : IDisposable
                 var updated = ConfigCopy.Of(current);
                 addition.AddTo(updated);
                 var validated = Validated(updated);
+                if (sandboxed)
+                {
+                    Admit(addition);
+                }
+
                 if (vm is not null)
                 {
                     throw VmError.NotSupportedYet("Error from device manager", $"hot plug of {addition.Feature}");
@@ -388,6 +402,44 @@ public sealed class VmmController : IDisposable
         }
     }
 
+    /// <summary>
+    /// As upstream, at vm.create the VMM thread confines itself to the files the configuration names, so
+    /// every thread it creates afterwards (vCPUs, device and console threads) inherits the sandbox. Unlike
+    /// upstream, a failure leaves no configuration behind that a later vm.boot could run unconfined.
+    /// </summary>
+    private void EnterSandbox(VmConfig newConfig)
+    {
+        try
+        {
+            ConsoleFiles.CreateMissing(newConfig);
+            if (LandlockSandbox.RestrictCurrentThread(LandlockRules.FromConfig(newConfig)))
+            {
+                sandboxed = true;
+                Log.Info($"Landlock sandbox applied (ABI {LandlockSandbox.AbiVersion})");
+            }
+            else
+            {
+                Log.Warn("Landlock is not supported by the host kernel: the VM runs without its Landlock sandbox");
+            }
+        }
+        catch (LandlockException e)
+        {
+            throw new VmError(VmErrorKind.Failed, "Failed to apply landlock config during vm_create", e);
+        }
+    }
+
+    private static void Admit(DeviceAddition addition)
+    {
+        try
+        {
+            LandlockAdmission.Check(addition.Configuration);
+        }
+        catch (VmmException e)
+        {
+            throw new VmError(VmErrorKind.Failed, "The device is outside the Landlock sandbox", e);
+        }
+    }
+
     /// <summary>Pause and resume refuse a transition the way upstream's Pausable components word it.</summary>
     private static void Transition(GuestVm running, VmState target, string failure, string component, Action action)
     {
@@ -404,11 +456,6 @@ public sealed class VmmController : IDisposable
     private void StartVm(VmConfig bootConfig)
     {
         Validated(ConfigCopy.Of(bootConfig));
-        if (bootConfig.LandlockEnable)
-        {
-            // A sandbox the user asked for must never be silently absent.
-            throw VmmException.NotSupportedYet("Landlock sandboxing (--landlock / landlock_enable)");
-        }
 
         // Upstream names unnamed devices while creating them and writes the names back, so vm.info shows them.
         DeviceIdAllocator.AssignMissingIds(bootConfig);

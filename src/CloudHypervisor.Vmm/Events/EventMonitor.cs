@@ -18,21 +18,24 @@ public sealed class EventMonitor : IDisposable
     private readonly FileStream output;
     private readonly long start = Stopwatch.GetTimestamp();
     private readonly Thread writer;
+    private readonly Action? writerStarted;
 
-    private EventMonitor(FileStream output)
+    private EventMonitor(FileStream output, Action? writerStarted)
     {
         this.output = output;
+        this.writerStarted = writerStarted;
         writer = new Thread(WriteLoop) { Name = "event-monitor", IsBackground = true };
         writer.Start();
     }
 
     /// <summary>Creates (truncating) the file at <paramref name="path"/>.</summary>
-    public static EventMonitor OpenPath(string path) =>
-        new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0));
+    /// <param name="writerStarted">Runs first on the writer thread (the Landlock confinement of <c>--landlock</c>).</param>
+    public static EventMonitor OpenPath(string path, Action? writerStarted = null) =>
+        new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0), writerStarted);
 
     /// <summary>Takes ownership of an already open descriptor.</summary>
-    public static EventMonitor OpenFd(int fd) =>
-        new(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0));
+    public static EventMonitor OpenFd(int fd, Action? writerStarted = null) =>
+        new(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0), writerStarted);
 
     public void Emit(string source, string name, ReadOnlySpan<KeyValuePair<string, string>> properties)
     {
@@ -87,6 +90,7 @@ public sealed class EventMonitor : IDisposable
     private void WriteLoop()
     {
         NativeThreadName.ApplyCurrent();
+        writerStarted?.Invoke();
         foreach (var item in pending.GetConsumingEnumerable())
         {
             try

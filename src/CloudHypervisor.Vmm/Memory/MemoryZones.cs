@@ -159,8 +159,9 @@ internal static class MemoryZones
                 }
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Unreadable (e.g. outside a Landlock sandbox): x86-64's default size.
         }
 
         return DefaultHugePageSize;
