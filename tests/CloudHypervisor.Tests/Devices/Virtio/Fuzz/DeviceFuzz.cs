@@ -15,6 +15,12 @@ internal static class DeviceFuzz
     /// </summary>
     public static void Run(
         IVirtioDevice device, int seed, int rounds, Action<VirtioQueueBinding> process,
+        Action<RingFuzzer, Random>? beforeRound = null, int maxLength = 0x2000) =>
+        Run(device.QueueMaxSizes, seed, rounds, process, beforeRound, maxLength);
+
+    /// <summary>The same over queues of the given maximum sizes, for queue processors that are not a whole device.</summary>
+    public static void Run(
+        IReadOnlyList<ushort> queueMaxSizes, int seed, int rounds, Action<VirtioQueueBinding> process,
         Action<RingFuzzer, Random>? beforeRound = null, int maxLength = 0x2000)
     {
         using var memory = RingFuzzer.CreateMemory();
@@ -26,8 +32,8 @@ internal static class DeviceFuzz
         for (var round = 0; round < rounds; round++)
         {
             beforeRound?.Invoke(fuzzer, random);
-            var index = random.Next(device.QueueMaxSizes.Count);
-            var queue = fuzzer.NextQueue(device.QueueMaxSizes[index], maxLength);
+            var index = random.Next(queueMaxSizes.Count);
+            var queue = fuzzer.NextQueue(queueMaxSizes[index], maxLength);
 
             process(new VirtioQueueBinding(index, queue, notifier));
 
