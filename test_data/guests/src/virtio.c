@@ -4,7 +4,8 @@
  * ring 0 only maps capability regions that lie above 4 GiB. The first rng
  * device reads `rng=N` bytes (default 64); the first blk device reports its
  * capacity and sector 0's CRC-32, with `blk-write=S` writes a pattern to sector
- * S (byte i = (i * 7 + S) mod 256), flushes and reads it back, and with
+ * S (byte i = (i * 7 + S) mod 256), flushes and reads it back (`blk-persist=S`
+ * does the same only when S lacks the pattern, then reboots), and with
  * `blk-crc` prints the CRC-32 of the whole disk (after that write). With
  * `console` on the command line the first console device (single port, no
  * MULTIPORT) transmits a line on port 0's transmitq and echoes one line read
@@ -166,6 +167,26 @@ static void blk_disk_crc(struct virtq *q, uint64_t capacity)
     kprintf("virtio: blk disk-crc=0x%08x sectors=%lu\n", crc, capacity);
 }
 
+/* blk-persist=S: when sector S does not hold the blk-write pattern yet, writes it, flushes and resets the
+ * machine through the i8042 (0xFE to port 0x64); after the reboot the pattern is found and the guest goes on. */
+static void blk_persist_across_reboot(struct virtq *q, uint64_t sector, uint64_t capacity)
+{
+    if (sector >= capacity || !blk_request(q, VIRTIO_BLK_T_IN, sector, readback, SECTOR)) {
+        kprintf("virtio: blk persist sector=%lu read failed\n", sector);
+        return;
+    }
+    for (int i = 0; i < SECTOR; i++)
+        data[i] = (uint8_t)(i * 7 + sector);
+    if (memcmp(data, readback, SECTOR) == 0) {
+        kprintf("virtio: blk persist sector=%lu found\n", sector);
+        return;
+    }
+    bool written = blk_request(q, VIRTIO_BLK_T_OUT, sector, data, SECTOR) && blk_request(q, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
+    kprintf("virtio: blk persist sector=%lu %s\n", sector, written ? "written, rebooting" : "write failed");
+    if (written)
+        outb(0x64, 0xFE);
+}
+
 static void run_blk(struct virtio_pci *d)
 {
     static struct virtq q;
@@ -179,6 +200,8 @@ static void run_blk(struct virtio_pci *d)
     }
     kprintf("virtio: blk capacity=%lu sector0-crc=0x%08x\n", capacity, crc32_update(0, data, SECTOR));
     uint64_t sector;
+    if (cmdline_get_u64("blk-persist", &sector))
+        blk_persist_across_reboot(&q, sector, capacity);
     if (cmdline_get_u64("blk-write", &sector))
         blk_write_and_flush(&q, d, sector, capacity);
     if (cmdline_has_word("blk-crc"))
