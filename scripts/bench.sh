@@ -17,6 +17,7 @@
 #   virtio_net_throughput_single_queue_{tx,rx}_{pps,gbps}
 #                                      `vbench` guest on a TAP in a private network namespace (QEMU virtio-net-pci,
 #                                      vhost=off); receive is fed by tap-blast (scripts/bench/tap-blast.c)
+#   virtio_net_latency_us              one 64-byte frame's round trip through tap-echo (scripts/bench/tap-echo.c)
 # Metrics not measured yet are listed as {"name", "unavailable": "..."}.
 #
 # Writes build/bench/report.json (upstream performance-metrics' format: git_human_readable, git_revision,

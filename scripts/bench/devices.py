@@ -8,7 +8,7 @@ modern-only virtio-pci devices, the same raw image (format=raw, cache=writeback:
 Block: one 512 MiB image of random bytes, page-cache warm, shared by both VMMs and by the host baseline, which is
 fio doing the same pattern on the same file with psync (one request at a time; the VMMs too serve one request at
 a time per queue). Net: a private network namespace with one TAP that both VMMs open by name; transmit counts the
-frames the device completes, receive counts the frames the guest gets while tap-blast floods the TAP.
+frames the device completes, receive counts the frames the guest gets while tap-blast floods the TAP, latency the round trip of one frame through tap-echo.
 """
 import json
 import os
@@ -40,6 +40,7 @@ NET_JOBS = [
     ("virtio_net_throughput_single_queue_tx_gbps", "net-tx", 1514, 100000, "gbps"),
     ("virtio_net_throughput_single_queue_rx_pps", "net-rx", 64, 100000, "pps"),
     ("virtio_net_throughput_single_queue_rx_gbps", "net-rx", 1514, 50000, "gbps"),
+    ("virtio_net_latency_us", "net-ping", 64, 2000, "us"),
 ]
 
 
@@ -163,39 +164,42 @@ class NetNamespace:
         return False
 
 
-def build_blaster(workdir):
-    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tap-blast.c")
-    binary = os.path.join(workdir, "tap-blast")
+def build_tool(workdir, name):
+    """Compiles scripts/bench/<name>.c into workdir (again when the source is newer)."""
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.c")
+    binary = os.path.join(workdir, name)
     if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
         out = subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-o", binary, source], capture_output=True, text=True)
         if out.returncode != 0:
-            raise BenchError(f"building tap-blast failed: {out.stderr.strip()[-400:]}")
+            raise BenchError(f"building {name} failed: {out.stderr.strip()[-400:]}")
     return binary
 
 
-class Blaster:
-    """tap-blast flooding the namespace's TAP while a guest receives; its own send rate once stopped."""
+class HostPeer:
+    """A host-side helper on the namespace's TAP (tap-blast flooding it, tap-echo answering the guest) while a guest
+    runs; its closing JSON line once stopped."""
 
-    def __init__(self, binary, namespace, frame):
-        self.process = subprocess.Popen(["ip", "netns", "exec", namespace.name, binary, namespace.tap, str(frame)],
+    def __init__(self, binary, namespace, *args):
+        self.name = os.path.basename(binary)
+        self.process = subprocess.Popen(["ip", "netns", "exec", namespace.name, binary, namespace.tap, *args],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if self.process.stdout.readline().strip() != "ready":
             self.process.kill()
-            raise BenchError(f"tap-blast did not start: {self.process.stderr.read().strip()[-300:]}")
-        self.pps = None
+            raise BenchError(f"{self.name} did not start: {self.process.stderr.read().strip()[-300:]}")
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         out, err = self.process.communicate(timeout=10)
         if self.process.returncode != 0:
-            raise BenchError(f"tap-blast failed: {err.strip()[-300:]}")
-        self.pps = json.loads(out.strip().splitlines()[-1])["pps"]
+            raise BenchError(f"{self.name} failed: {err.strip()[-300:]}")
+        return json.loads(out.strip().splitlines()[-1])
 
 
 def bench_net(report, ch, qemu, guests, iterations, workdir):
     if not os.access("/dev/net/tun", os.W_OK):
         raise BenchError("/dev/net/tun is not usable")
-    blaster_binary = build_blaster(workdir)
+    blaster_binary = build_tool(workdir, "tap-blast")
+    echo_binary = build_tool(workdir, "tap-echo")
     hz = tsc_hz()
     with NetNamespace() as namespace:
         for name, mode, frame, frames, figure in NET_JOBS:
@@ -203,25 +207,31 @@ def bench_net(report, ch, qemu, guests, iterations, workdir):
             blaster_rates = []
 
             def measure(vmm):
-                blaster = Blaster(blaster_binary, namespace, frame) if mode == "net-rx" else None
+                peer = (HostPeer(blaster_binary, namespace, str(frame)) if mode == "net-rx" else
+                        HostPeer(echo_binary, namespace) if mode == "net-ping" else None)
                 try:
                     done, moved, cycles = run_vbench(vmm, guests, cmdline, 300, tap=namespace.tap,
                                                      netns=namespace.name)
                 finally:
-                    if blaster is not None:
-                        blaster.stop()
-                        blaster_rates.append(blaster.pps)
+                    if peer is not None:
+                        closing = peer.stop()
+                        if mode == "net-rx":
+                            blaster_rates.append(closing["pps"])
                 if done != frames:
                     raise BenchError(f"{vmm.name}: `{cmdline}` moved {done} of {frames} frames")
                 seconds = cycles / hz
-                return done / seconds if figure == "pps" else moved * 8 / seconds / 1e9
+                return (done / seconds if figure == "pps" else moved * 8 / seconds / 1e9 if figure == "gbps"
+                        else seconds / done * 1e6)
 
             for vmm in (ch, qemu):
                 measure(vmm)  # warm-up
             ours, theirs = alternate(iterations, (ch, qemu), measure)
-            direction = ("transmit: the guest keeps its whole queue of broadcast frames in flight"
-                         if mode == "net-tx" else
-                         "receive: tap-blast floods the TAP from the namespace (sendmmsg), the guest counts its frames")
+            direction = {
+                "net-tx": "transmit: the guest keeps its whole queue of broadcast frames in flight",
+                "net-rx": "receive: tap-blast floods the TAP from the namespace (sendmmsg), the guest counts its frames",
+                "net-ping": "round trip: the guest sends one frame and waits for tap-echo (AF_PACKET in the namespace) "
+                            "to return it, one at a time",
+            }[mode]
             extra = {}
             if blaster_rates:
                 extra["tap_blast_pps"] = {"mean": round(sum(blaster_rates) / len(blaster_rates), 3)}

@@ -12,6 +12,10 @@
  *       0x88B5, up to the queue size in flight.
  *   net-rx   count=N: receives N frames of ethertype 0x88B5 (others are
  *       dropped); the timed loop starts at the first one.
+ *   net-ping frame=BYTES count=N: sends one frame at a time and waits for a
+ *       frame of ethertype 0x88B5 to come back (an echo on the host side);
+ *       a reply missing after ~100 ms counts as an error and the frame is
+ *       sent again. The loop starts at the first reply.
  *
  * Prints "vbench: <mode> requests=N bytes=B errors=E tsc-cycles=C". */
 #include "runtime.h"
@@ -296,7 +300,74 @@ static uint64_t net_rx_loop(uint64_t arg)
     return 0;
 }
 
-static void run_net(struct virtio_pci *d, bool tx)
+#define PING_TIMEOUT_CYCLES (250ull * 1000 * 1000)
+
+/* Transmit slot 0 (one descriptor) to the device and wait until it is used. */
+static bool ping_send(uint32_t length, uint64_t deadline)
+{
+    uint32_t id, len;
+    add_descriptor(&q1, 0, net_slot(QUEUE_SIZE), length, 0, 0);
+    make_available(&q1, 0);
+    publish_and_notify(&q1);
+    while (!take_used(&q1, &id, &len))
+        if (rdtsc() > deadline)
+            return false;
+    return true;
+}
+
+/* Waits for the next frame of ours on the receive queue (re-posting every buffer it consumes). */
+static bool ping_receive(uint64_t deadline)
+{
+    uint32_t id, len;
+    while (rdtsc() < deadline) {
+        if (!take_used(&q0, &id, &len)) {
+            __asm__ volatile("pause");
+            continue;
+        }
+        bool ours = false;
+        if (id < q0.size) {
+            const uint8_t *frame = net_slot(id) + NET_HEADER;
+            ours = len >= NET_HEADER + 14 && (frame[12] << 8 | frame[13]) == NET_ETHERTYPE;
+            make_available(&q0, (uint16_t)id);
+            publish_and_notify(&q0);
+        }
+        if (ours)
+            return true;
+    }
+    return false;
+}
+
+static uint64_t net_ping_loop(uint64_t arg)
+{
+    const struct net_job *job = (const struct net_job *)arg;
+    uint32_t length = NET_HEADER + job->frame;
+    for (uint16_t slot = 0; slot < q0.size; slot++) {
+        add_descriptor(&q0, slot, net_slot(slot), NET_HEADER + NET_FRAME_MAX, VIRTQ_DESC_F_WRITE, 0);
+        make_available(&q0, slot);
+    }
+    publish_and_notify(&q0);
+    uint64_t answered = 0, begin = 0, start = rdtsc();
+    /* The first exchange (not timed) waits for the host's echo to be ready. */
+    while (answered < job->count + 1 && rdtsc() - start < LIMIT_CYCLES) {
+        uint64_t now = rdtsc();
+        if (!ping_send(length, now + PING_TIMEOUT_CYCLES) || !ping_receive(now + PING_TIMEOUT_CYCLES)) {
+            if (answered)
+                result.errors++;
+            continue;
+        }
+        if (answered++ == 0) {
+            outb(0x80, 0x42);
+            begin = rdtsc();
+        }
+    }
+    result.cycles = begin ? rdtsc() - begin : 0;
+    outb(0x80, 0x43);
+    result.requests = answered ? answered - 1 : 0;
+    result.bytes = result.requests * job->frame;
+    return 0;
+}
+
+static void run_net(struct virtio_pci *d, const char *mode)
 {
     static struct net_job job;
     job.frame = (uint32_t)option("frame", 64);
@@ -307,7 +378,7 @@ static void run_net(struct virtio_pci *d, bool tx)
     }
     if (!start(d, 0, 2))
         return;
-    for (uint32_t slot = 0; slot < QUEUE_SIZE; slot++) {
+    for (uint32_t slot = 0; slot <= QUEUE_SIZE; slot++) {
         uint8_t *frame = net_slot(slot) + NET_HEADER;
         memset(net_slot(slot), 0, NET_HEADER);
         memset(frame, 0xFF, 6);
@@ -315,8 +386,9 @@ static void run_net(struct virtio_pci *d, bool tx)
         frame[12] = NET_ETHERTYPE >> 8;
         frame[13] = NET_ETHERTYPE & 0xFF;
     }
-    (tx ? net_tx_loop : net_rx_loop)((uint64_t)&job);
-    kprintf("vbench: %s frame=%u requests=%lu bytes=%lu errors=%lu tsc-cycles=%lu\n", tx ? "net-tx" : "net-rx",
+    bool tx = mode[4] == 't', ping = mode[4] == 'p';
+    (ping ? net_ping_loop : tx ? net_tx_loop : net_rx_loop)((uint64_t)&job);
+    kprintf("vbench: %s frame=%u requests=%lu bytes=%lu errors=%lu tsc-cycles=%lu\n", mode,
             job.frame, result.requests, result.bytes, result.errors, result.cycles);
 }
 
@@ -344,6 +416,7 @@ static uint64_t run_mode(uint64_t unused)
         { "blk-read", VIRTIO_TYPE_BLOCK, false, false }, { "blk-write", VIRTIO_TYPE_BLOCK, true, false },
         { "blk-randread", VIRTIO_TYPE_BLOCK, false, true }, { "blk-randwrite", VIRTIO_TYPE_BLOCK, true, true },
         { "net-tx", VIRTIO_TYPE_NET, true, false }, { "net-rx", VIRTIO_TYPE_NET, false, false },
+        { "net-ping", VIRTIO_TYPE_NET, false, false },
     };
     for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         if (!cmdline_has_word(modes[i].word))
@@ -354,7 +427,7 @@ static uint64_t run_mode(uint64_t unused)
         else if (modes[i].type == VIRTIO_TYPE_BLOCK)
             run_blk(d, modes[i].write, modes[i].random, modes[i].word);
         else
-            run_net(d, modes[i].write);
+            run_net(d, modes[i].word);
         return 0;
     }
     kprintf("vbench: no mode on the command line\n");
