@@ -1,0 +1,108 @@
+using System.Text.Json;
+using CloudHypervisor.IntegrationTests.Api;
+using CloudHypervisor.IntegrationTests.GuestKit;
+using CloudHypervisor.IntegrationTests.Infrastructure;
+using CloudHypervisor.IntegrationTests.Remote;
+
+namespace CloudHypervisor.IntegrationTests.Vmm;
+
+/// <summary>
+/// ACPI PCI hotplug on KVM, driven by the published ch-remote and seen by the `hotplug` guest acting as the OS:
+/// it handles the GED interrupt, reads PHPR, drives the added virtio-blk function and ejects removed slots.
+/// </summary>
+public sealed class HotplugTests : IDisposable
+{
+    private readonly DirectoryInfo directory = Directory.CreateTempSubdirectory("ch-hotplug-");
+
+    private string Socket => Path.Combine(directory.FullName, "api.sock");
+
+    public void Dispose() => directory.Delete(recursive: true);
+
+    [KvmFact]
+    public async Task AHotAddedDiskIsReadByTheGuestAndARemovedOneIsEjectedAndGone()
+    {
+        var disk = Path.Combine(directory.FullName, "disk.img");
+        var content = new byte[1 << 20];
+        Random.Shared.NextBytes(content);
+        await File.WriteAllBytesAsync(disk, content);
+        var events = Path.Combine(directory.FullName, "events.json");
+
+        await using var vmm = await BootAsync("--event-monitor", "path=" + events);
+
+        var add = await Remote("add-disk", $"path={disk}");
+        Assert.True(add.ExitCode == 0, add.ToString());
+        using (var info = JsonDocument.Parse(add.Stdout))
+        {
+            Assert.Equal("_disk0", info.RootElement.GetProperty("id").GetString());
+            Assert.Equal("0000:00:02.0", info.RootElement.GetProperty("bdf").GetString());
+        }
+
+        await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: added slot=2"), "the guest to see slot 2 come up");
+        Assert.Contains($"hotplug: added slot=2 blk sector0-crc=0x{Crc32.Of(content.AsSpan(0, 512)):x8}", SerialText.Lines(vmm.StandardOutput));
+        var tree = await Remote("info");
+        Assert.Contains("\"_virtio-pci-_disk0\"", tree.Stdout);
+        Assert.Contains(disk, tree.Stdout);
+
+        Assert.Equal(0, (await Remote("remove-device", "_disk0")).ExitCode);
+        await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: ejected slot=2"), "the guest to eject slot 2");
+        await Eventually.HoldsAsync(
+            () => File.ReadAllText(events).Contains("device-removed"), "the VMM to unplug the ejected device");
+        Assert.Matches("\"event\":\\s*\"device-removed\",\\s*\"properties\":\\s*\\{[^}]*\"id\":\\s*\"_disk0\"", await File.ReadAllTextAsync(events));
+        tree = await Remote("info");
+        Assert.DoesNotContain("_disk0", tree.Stdout);
+        Assert.DoesNotContain(disk, tree.Stdout);
+
+        var again = await Remote("remove-device", "_disk0");
+        Assert.Equal(1, again.ExitCode);
+
+        // The slot and BAR are free again: the next disk lands where the first did, and the guest reads it.
+        var second = await Remote("add-disk", $"path={disk},id=again");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains("\"bdf\":\"0000:00:02.0\"", second.Stdout);
+        await Eventually.HoldsAsync(
+            () => Eventually.Occurrences(vmm.StandardOutput, "hotplug: added slot=2 blk sector0-crc=") == 2, "the guest to read the second disk");
+    }
+
+    [KvmFact]
+    public async Task AHotAddOfAMissingImageFailsCleanlyAndTheVmKeepsRunning()
+    {
+        await using var vmm = await BootAsync();
+
+        var missing = Path.Combine(directory.FullName, "missing.img");
+        var add = await Remote("add-disk", $"path={missing}");
+        Assert.Equal(1, add.ExitCode);
+        Assert.Contains("Error from device manager", add.Stderr);
+        Assert.Contains("No such file or directory", add.Stderr);
+
+        var info = await Remote("info");
+        Assert.Contains("\"state\":\"Running\"", info.Stdout);
+        Assert.DoesNotContain(missing, info.Stdout);
+        Assert.DoesNotContain("hotplug: added", vmm.StandardOutput);
+
+        // Nothing was left taken: a good disk gets the first free slot.
+        var disk = Path.Combine(directory.FullName, "disk.img");
+        await File.WriteAllBytesAsync(disk, new byte[1 << 20]);
+        var good = await Remote("add-disk", $"path={disk}");
+        Assert.True(good.ExitCode == 0, good.ToString());
+        Assert.Contains("\"bdf\":\"0000:00:02.0\"", good.Stdout);
+        await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: added slot=2 blk"), "the guest to read the good disk");
+
+        var duplicate = await Remote("add-disk", $"path={disk},id=_disk0");
+        Assert.Equal(1, duplicate.ExitCode);
+    }
+
+    /// <summary>Console off, so the default VM has the host bridge (00:00.0) and virtio-rng (00:01.0): the first free slot is 2.</summary>
+    private async Task<RunningProcess> BootAsync(params string[] extra)
+    {
+        var vmm = RunningProcess.Start(VmmBinary.Path,
+        [
+            "--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Hotplug), "--memory", "size=128M",
+            "--serial", "tty", "--console", "off", .. extra,
+        ]);
+        await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: ready") || vmm.HasExited, "the hotplug guest to be ready");
+        Assert.True(vmm.StandardOutput.Contains("hotplug: ready"), $"the guest found no GED or PHPR\n{vmm.StandardOutput}\n{vmm.StandardError}");
+        return vmm;
+    }
+
+    private Task<RemoteResult> Remote(params string[] argv) => RemoteBinary.RunAsync(["--api-socket", Socket, .. argv]);
+}
