@@ -10,23 +10,42 @@ namespace CloudHypervisor.Vmm.Control;
 public sealed partial class VmmController
 {
     /// <summary>Plugs the addition's device into <paramref name="running"/>; nothing stays applied when it fails.</summary>
+    /// <remarks>Unnamed devices get the next name of the sequence the boot started (<c>_disk1</c>, <c>_net2</c>, …).</remarks>
     private PciDeviceInfo Hotplug(GuestVm running, DeviceAddition addition)
     {
-        if (addition.Configuration is not DiskConfig disk)
-        {
-            throw VmError.NotSupportedYet("Error from device manager", $"hot plug of {addition.Feature}");
-        }
-
-        var givenId = disk.Id;
-        disk.Id = idAllocator.Create(disk.Id, DeviceIdAllocator.DiskPrefix);
+        var devices = running.Devices;
         try
         {
-            return running.Devices.HotplugDisk(disk);
+            switch (addition.Configuration)
+            {
+                case DiskConfig disk:
+                    return Named(disk.Id, DeviceIdAllocator.DiskPrefix, id => disk.Id = id, () => devices.HotplugDisk(disk));
+                case NetConfig net:
+                    return Named(net.Id, DeviceIdAllocator.NetPrefix, id => net.Id = id, () => devices.HotplugNet(net));
+                case VsockConfig vsock:
+                    return Named(vsock.Id, DeviceIdAllocator.VsockPrefix, id => vsock.Id = id, () => devices.HotplugVsock(vsock));
+                default:
+                    throw VmError.NotSupportedYet("Error from device manager", $"hot plug of {addition.Feature}");
+            }
         }
-        catch (ChainedException e)
+        catch (ChainedException e) when (e is not VmError)
         {
-            disk.Id = givenId;
             throw new VmError(VmErrorKind.Failed, "Error from device manager", e);
+        }
+    }
+
+    /// <summary>Names the device for the plug and takes the name back when the plug fails.</summary>
+    private PciDeviceInfo Named(string? givenId, string prefix, Action<string?> setId, Func<PciDeviceInfo> plug)
+    {
+        setId(idAllocator.Create(givenId, prefix));
+        try
+        {
+            return plug();
+        }
+        catch
+        {
+            setId(givenId);
+            throw;
         }
     }
 

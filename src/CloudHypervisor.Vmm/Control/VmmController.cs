@@ -251,6 +251,9 @@ public sealed partial class VmmController : IDisposable
                 {
                     var info = Hotplug(vm, addition);
                     config = Hotplugged(current, addition);
+
+                    // The device holds duplicates; the originals stay open, as for a cold plug, so a reboot rebuilds it from the config.
+                    coldPlugged.Keep(addition);
                     return info;
                 }
 

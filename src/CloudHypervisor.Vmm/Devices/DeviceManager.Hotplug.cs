@@ -51,6 +51,40 @@ public sealed partial class DeviceManager
         }
     }
 
+    /// <summary>Builds a virtio-net device for <paramref name="net"/> (named; its TAP by name or duplicated fds) and plugs it in.</summary>
+    public PciDeviceInfo HotplugNet(NetConfig net)
+    {
+        var resources = new List<IDisposable>();
+        try
+        {
+            var device = NetDevices.Open(net);
+            resources.Add(device);
+            return Plug(device, net.PciDeviceId, PciSegments[net.PciSegment], resources);
+        }
+        catch
+        {
+            DisposeAll(resources);
+            throw;
+        }
+    }
+
+    /// <summary>Builds the virtio-vsock device for <paramref name="vsock"/> (named), binding its socket, and plugs it in.</summary>
+    public PciDeviceInfo HotplugVsock(VsockConfig vsock)
+    {
+        var resources = new List<IDisposable>();
+        try
+        {
+            var device = OpenVsock(vsock);
+            resources.Add(device);
+            return Plug(device, vsock.PciDeviceId, PciSegments[vsock.PciSegment], resources);
+        }
+        catch
+        {
+            DisposeAll(resources);
+            throw;
+        }
+    }
+
     /// <summary>Reports the function with <paramref name="id"/> down to the guest; false when no such device is plugged.</summary>
     public bool RequestRemoval(string id)
     {

@@ -91,16 +91,58 @@ public sealed class HotplugTests : IDisposable
         Assert.Equal(1, duplicate.ExitCode);
     }
 
-    /// <summary>Console off, so the default VM has the host bridge (00:00.0) and virtio-rng (00:01.0): the first free slot is 2.</summary>
-    private async Task<RunningProcess> BootAsync(params string[] extra)
+    [KvmFact]
+    public async Task AVsockDeviceCanBeHotPluggedAndRemoved()
     {
-        var vmm = RunningProcess.Start(VmmBinary.Path,
+        var socket = Path.Combine(directory.FullName, "vsock.sock");
+        await using var vmm = await BootAsync();
+
+        var add = await Remote("add-vsock", $"cid=3,socket={socket}");
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.Contains("{\"id\":\"_vsock0\",\"bdf\":\"0000:00:02.0\"}", add.Stdout);
+        await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: added slot=2 type=vsock"), "the guest to see the vsock function");
+        Assert.True(File.Exists(socket), "the hot-plugged vsock device listens on its socket");
+        Assert.Equal(1, (await Remote("add-vsock", $"cid=4,socket={socket}_2")).ExitCode);
+
+        Assert.Equal(0, (await Remote("remove-device", "_vsock0")).ExitCode);
+        await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: ejected slot=2"), "the guest to eject slot 2");
+        await Eventually.HoldsAsync(() => !Remote("info").Result.Stdout.Contains("_vsock0"), "the VMM to unplug the vsock device");
+        Assert.False(File.Exists(socket), "the socket goes with the device");
+    }
+
+    [KvmFact]
+    public async Task ANetDeviceCanBeHotPluggedAndRemovedInsideANetworkNamespace()
+    {
+        await using var ns = await NetNamespace.CreateAsync();
+        await using var vmm = await BootUnderAsync(["ip", "netns", "exec", ns.Name]);
+
+        var add = await Remote("add-net", "tap=hp0,mac=2e:00:00:00:00:01");
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.Contains("{\"id\":\"_net0\",\"bdf\":\"0000:00:02.0\"}", add.Stdout);
+        await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: added slot=2 type=net"), "the guest to see the net function");
+        Assert.Equal(0, (await ns.ExecAsync("ip", "link", "show", "hp0")).ExitCode);
+
+        Assert.Equal(0, (await Remote("remove-device", "_net0")).ExitCode);
+        await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: ejected slot=2"), "the guest to eject slot 2");
+        await Eventually.HoldsAsync(() => !Remote("info").Result.Stdout.Contains("_net0"), "the VMM to unplug the net device");
+        await Eventually.HoldsAsync(() => ns.ExecAsync("ip", "link", "show", "hp0").Result.ExitCode != 0, "the TAP the VMM created to go with the device");
+    }
+
+    /// <summary>Console off, so the default VM has the host bridge (00:00.0) and virtio-rng (00:01.0): the first free slot is 2.</summary>
+    private Task<RunningProcess> BootAsync(params string[] extra) => BootUnderAsync([], extra);
+
+    /// <param name="wrapper">A command the VMM runs under (e.g. <c>ip netns exec NS</c>).</param>
+    private async Task<RunningProcess> BootUnderAsync(string[] wrapper, params string[] extra)
+    {
+        string[] command =
         [
-            "--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Hotplug), "--memory", "size=128M",
+            VmmBinary.Path, "--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Hotplug), "--memory", "size=128M",
             "--serial", "tty", "--console", "off", .. extra,
-        ]);
+        ];
+        string[] full = [.. wrapper, .. command];
+        var vmm = RunningProcess.Start(full[0], full[1..]);
         await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: ready") || vmm.HasExited, "the hotplug guest to be ready");
-        Assert.True(vmm.StandardOutput.Contains("hotplug: ready"), $"the guest found no GED or PHPR\n{vmm.StandardOutput}\n{vmm.StandardError}");
+        Assert.True(vmm.StandardOutput.Contains("hotplug: ready"), $"the guest found no GED or PHPR (exited: {vmm.HasExited}, {vmm.CommandLine})\n{vmm.StandardOutput}\n{vmm.StandardError}");
         return vmm;
     }
 
