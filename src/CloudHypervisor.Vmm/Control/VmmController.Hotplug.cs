@@ -22,6 +22,8 @@ public sealed partial class VmmController
                     return Named(disk.Id, DeviceIdAllocator.DiskPrefix, id => disk.Id = id, () => devices.HotplugDisk(disk));
                 case NetConfig net:
                     return Named(net.Id, DeviceIdAllocator.NetPrefix, id => net.Id = id, () => devices.HotplugNet(net));
+                case PmemConfig pmem:
+                    return Named(pmem.Id, DeviceIdAllocator.PmemPrefix, id => pmem.Id = id, () => devices.HotplugPmem(pmem));
                 case VsockConfig vsock:
                     return Named(vsock.Id, DeviceIdAllocator.VsockPrefix, id => vsock.Id = id, () => devices.HotplugVsock(vsock));
                 default:

@@ -21,6 +21,7 @@ internal sealed record HotplugContext(IVm Vm, GuestMemory Memory, MemorySlots Sl
 public sealed partial class DeviceManager
 {
     private readonly List<VirtioPciDevice> virtioDevices = [];
+    private readonly List<PmemRegion> pmemRegions = [];
 
     /// <summary>The resources each hot-plugged function owns beyond the transport (its MSI vectors).</summary>
     private readonly Dictionary<VirtioPciDevice, List<IDisposable>> pluggedResources = [];
@@ -85,6 +86,35 @@ public sealed partial class DeviceManager
         }
     }
 
+    /// <summary>
+    /// Maps the pmem file into a range of the 64-bit window in its own memory slot (as at boot), builds the
+    /// virtio-pmem device over it and plugs it in; the slot's mapping is taken out again when that fails.
+    /// </summary>
+    public PciDeviceInfo HotplugPmem(PmemConfig pmem)
+    {
+        var context = hotplugContext;
+        var segment = PciSegments[pmem.PciSegment];
+        var resources = new List<IDisposable>();
+        var regions = new List<PmemRegion>(1);
+        try
+        {
+            var device = OpenPmem(pmem, context.Vm, context.Slots, segment, resources, regions);
+            var info = Plug(device, pmem.PciDeviceId, segment, resources);
+            pmemRegions.AddRange(regions);
+            return info;
+        }
+        catch
+        {
+            foreach (var region in regions)
+            {
+                UnmapPmem(segment, region);
+            }
+
+            DisposeAll(resources);
+            throw;
+        }
+    }
+
     /// <summary>Reports the function with <paramref name="id"/> down to the guest; false when no such device is plugged.</summary>
     public bool RequestRemoval(string id)
     {
@@ -129,6 +159,12 @@ public sealed partial class DeviceManager
         pci.Dispose();
         owned.Remove(pci);
         owned.Remove(pci.Device);
+        if (pmemRegions.Find(r => r.Id == pci.Device.Id) is { } region)
+        {
+            UnmapPmem(segment, region);
+            pmemRegions.Remove(region);
+        }
+
         if (pluggedResources.Remove(pci, out var resources))
         {
             foreach (var resource in resources)
@@ -210,6 +246,13 @@ public sealed partial class DeviceManager
         PciHotplug.SlotUp(segment.Id, slot.Value);
         Ged.Notify(AcpiNotification.PciDevicesChanged);
         return new PciDeviceInfo { Id = device.Id, Bdf = PciBdf(segment.Id, slot.Value) };
+    }
+
+    /// <summary>Deletes the range's hypervisor memory slot (size 0) and frees the range in the 64-bit window.</summary>
+    private void UnmapPmem(PciSegment segment, PmemRegion region)
+    {
+        hotplugContext.Vm.SetUserMemoryRegion(region.Slot, region.Start, 0, 0);
+        segment.Mmio64.Free(region.Start, region.Size);
     }
 
     private static void FreeBar(PciSegment segment, PciBar bar)

@@ -64,7 +64,7 @@ public sealed partial class DeviceManager : IDisposable
     public IReadOnlyList<VirtioPciDevice> VirtioDevices => virtioDevices;
 
     /// <summary>Each virtio-pmem device's guest range and the memory slot that maps it.</summary>
-    public IReadOnlyList<PmemRegion> PmemRegions { get; private init; } = [];
+    public IReadOnlyList<PmemRegion> PmemRegions => pmemRegions;
 
     /// <summary>The virtio-balloon (<c>--balloon</c>), whose target vm.resize changes.</summary>
     public VirtioBalloon? Balloon { get; private init; }
@@ -95,10 +95,11 @@ public sealed partial class DeviceManager : IDisposable
             var pvpanic = config.Pvpanic ? AddPvpanic(segments[0]) : null;
             var manager = new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned)
             {
-                PciSegments = segments, PmemRegions = pmemRegions, Pvpanic = pvpanic,
+                PciSegments = segments, Pvpanic = pvpanic,
                 Balloon = FindDevice<VirtioBalloon>(virtio),
             };
             manager.virtioDevices.AddRange(virtio);
+            manager.pmemRegions.AddRange(pmemRegions);
             manager.hotplugContext = new HotplugContext(vm, memory, slots, rateLimitGroups);
             manager.PciHotplug = new PciHotplugController(segments.Length, manager.OnEject);
             mmio.Insert(manager.PciHotplug, pciHotplugAddress, PciHotplugController.Size);

@@ -111,6 +111,31 @@ public sealed class HotplugTests : IDisposable
     }
 
     [KvmFact]
+    public async Task APmemDeviceCanBeHotPluggedAndRemovedAndItsRangeIsFreeAgain()
+    {
+        var file = Path.Combine(directory.FullName, "pmem.img");
+        await File.WriteAllBytesAsync(file, new byte[2 << 20]);
+        await using var vmm = await BootAsync();
+
+        var add = await Remote("add-pmem", $"file={file}");
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.Contains("{\"id\":\"_pmem0\",\"bdf\":\"0000:00:02.0\"}", add.Stdout);
+        await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: added slot=2 type=pmem"), "the guest to see the pmem function");
+        var info = (await Remote("info")).Stdout;
+        var range = System.Text.RegularExpressions.Regex.Match(info, "\"MmioAddressRange\":\\{\"base\":(\\d+)");
+        Assert.True(range.Success, info);
+
+        Assert.Equal(0, (await Remote("remove-device", "_pmem0")).ExitCode);
+        await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hotplug: ejected slot=2"), "the guest to eject slot 2");
+        await Eventually.HoldsAsync(() => !Remote("info").Result.Stdout.Contains("_pmem0"), "the VMM to unplug the pmem device");
+
+        // The range and its memory slot were given back: the same file maps at the same place again.
+        Assert.Equal(0, (await Remote("add-pmem", $"file={file},id=again")).ExitCode);
+        Assert.Contains($"\"MmioAddressRange\":{{\"base\":{range.Groups[1].Value}", (await Remote("info")).Stdout);
+        Assert.False(vmm.HasExited, vmm.StandardError);
+    }
+
+    [KvmFact]
     public async Task ANetDeviceCanBeHotPluggedAndRemovedInsideANetworkNamespace()
     {
         await using var ns = await NetNamespace.CreateAsync();
