@@ -19,6 +19,9 @@ public sealed record AcpiPlatform
 
     public ulong GedAddress { get; init; }
 
+    /// <summary>The PCI hotplug controller's registers (<c>\_SB_.PHPR</c>, 0x10 bytes).</summary>
+    public ulong PciHotplugAddress { get; init; }
+
     /// <summary>The guest NUMA nodes (`--numa`); with any, SRAT and SLIT are written after MCFG.</summary>
     public IReadOnlyList<AcpiNumaNode> NumaNodes { get; init; } = [];
 }

@@ -198,6 +198,72 @@ public sealed class Aml
         return WithPackageLength(0xA0, inner.bytes);
     }
 
+    /// <summary>Arg0 to Arg6.</summary>
+    public Aml Arg(int index)
+    {
+        bytes.Add((byte)(0x68 + index));
+        return this;
+    }
+
+    /// <summary>Mutex(name, syncLevel).</summary>
+    public Aml Mutex(string name, byte syncLevel = 0)
+    {
+        bytes.Add(0x5B);
+        bytes.Add(0x01);
+        NameString(name);
+        bytes.Add(syncLevel);
+        return this;
+    }
+
+    /// <summary>Acquire(mutex, 0xFFFF): wait for ever.</summary>
+    public Aml Acquire(string mutex)
+    {
+        bytes.Add(0x5B);
+        bytes.Add(0x23);
+        NameString(mutex);
+        bytes.Add(0xFF);
+        bytes.Add(0xFF);
+        return this;
+    }
+
+    public Aml Release(string mutex)
+    {
+        bytes.Add(0x5B);
+        bytes.Add(0x27);
+        return NameString(mutex);
+    }
+
+    /// <summary>ShiftLeft(value, count, target).</summary>
+    public Aml ShiftLeft(Action<Aml> value, Action<Aml> count, Action<Aml> target)
+    {
+        bytes.Add(0x79);
+        value(this);
+        count(this);
+        target(this);
+        return this;
+    }
+
+    /// <summary>Notify(path, value) where the value is computed (an argument, say).</summary>
+    public Aml Notify(string path, Action<Aml> value)
+    {
+        bytes.Add(0x86);
+        NameString(path);
+        value(this);
+        return this;
+    }
+
+    /// <summary>A call of the method at <paramref name="path"/> with arguments (the method must be defined before).</summary>
+    public Aml Call(string path, params Action<Aml>[] args)
+    {
+        NameString(path);
+        foreach (var arg in args)
+        {
+            arg(this);
+        }
+
+        return this;
+    }
+
     /// <summary>Local0 to Local7.</summary>
     public Aml Local(int index)
     {

@@ -2,12 +2,13 @@ using CloudHypervisor.Arch.X86;
 
 namespace CloudHypervisor.Arch.Acpi;
 
-/// <summary>The DSDT's AML: PCI host bridges, motherboard resources, COM1, S5, power button and GED.</summary>
+/// <summary>The DSDT's AML: PCI hotplug controller, PCI host bridges with their hotplug slots, motherboard resources, COM1, S5, power button and GED.</summary>
 public static class Dsdt
 {
     public static byte[] Build(AcpiPlatform platform)
     {
         var aml = new Aml();
+        PciHotplugAml.AddController(aml, platform);
         foreach (var segment in platform.PciSegments)
         {
             AddPciSegment(aml, segment);
@@ -51,10 +52,12 @@ public static class Dsdt
 
     /// <summary>
     /// The GED and its register: the interrupt runs <c>_EVT</c>, which reads GDAT (reading clears it in
-    /// the device) and notifies what changed. Only the power button exists as an event source yet.
+    /// the device) and notifies what changed: PCI slots (bit 2) and the power button (bit 3). CPU and memory
+    /// hotplug (bits 0 and 1) have no controller in this DSDT yet.
     /// </summary>
     private static void AddGenericEventDevices(Aml aml, AcpiPlatform platform)
     {
+        const ulong pciDevicesChanged = 0x04;
         const ulong powerButtonChanged = 0x08;
         aml.Device(@"\_SB_.GEC_", d =>
         {
@@ -66,6 +69,8 @@ public static class Dsdt
             d.Method("ESCN", 0, serialized: true, m =>
             {
                 m.Store(v => v.Call("GDAT"), v => v.Local(0));
+                m.And(v => v.Local(0), v => v.Integer(pciDevicesChanged), v => v.Local(1));
+                m.If(p => p.LEqual(v => v.Local(1), v => v.Integer(pciDevicesChanged)), body => body.Call(@"\_SB_.PHPR.PSCN"));
                 m.And(v => v.Local(0), v => v.Integer(powerButtonChanged), v => v.Local(1));
                 m.If(p => p.LEqual(v => v.Local(1), v => v.Integer(powerButtonChanged)), body => body.Notify(@"\_SB_.PWRB", 0x80));
             });
@@ -110,6 +115,7 @@ public static class Dsdt
             }
 
             d.Name("_CRS", v => v.Buffer(crs.ToArray()));
+            PciHotplugAml.AddSlots(d);
         });
     }
 }

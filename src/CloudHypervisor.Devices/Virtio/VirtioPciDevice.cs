@@ -94,6 +94,22 @@ public sealed class VirtioPciDevice : PciDevice, IDisposable
         }
     }
 
+    /// <summary>Drops the notifiers' registrations at the current BAR (before the function is unplugged).</summary>
+    public void UnregisterNotifiers()
+    {
+        if (unregisterNotifier is { } unregister)
+        {
+            var bar = Bar.Address;
+            for (var i = 0; i < notifiers.Length; i++)
+            {
+                unregister(notifiers[i], bar + VirtioPciLayout.QueueNotifyOffset(i));
+            }
+        }
+
+        registerNotifier = null;
+        unregisterNotifier = null;
+    }
+
     public override void MoveBar(ulong oldBase, ulong newBase)
     {
         if (registerNotifier is { } register && unregisterNotifier is { } unregister)

@@ -15,7 +15,7 @@ namespace CloudHypervisor.Vmm.Control;
 /// and guest power events. Every public method runs on the single VMM thread, so the state
 /// machine below sees one action at a time; callers block only on their own request.
 /// </summary>
-public sealed class VmmController : IDisposable
+public sealed partial class VmmController : IDisposable
 {
     private readonly IHypervisor hypervisor;
     private readonly bool noShutdown;
@@ -24,6 +24,9 @@ public sealed class VmmController : IDisposable
     private readonly ColdPlugged coldPlugged = new();
     private VmConfig? config;
     private GuestVm? vm;
+
+    /// <summary>Names unnamed hot-plugged devices, continuing the sequence the boot started.</summary>
+    private DeviceIdAllocator idAllocator = new([]);
 
     /// <summary>The VMM thread is confined by Landlock (for good: a thread can never leave its sandbox).</summary>
     private bool sandboxed;
@@ -246,7 +249,12 @@ public sealed class VmmController : IDisposable
 
                 if (vm is not null)
                 {
-                    throw VmError.NotSupportedYet("Error from device manager", $"hot plug of {addition.Feature}");
+                    var info = Hotplug(vm, addition);
+                    config = Hotplugged(current, addition);
+
+                    // The device holds duplicates; the originals stay open, as for a cold plug, so a reboot rebuilds it from the config.
+                    coldPlugged.Keep(addition);
+                    return info;
                 }
 
                 config = validated;
@@ -264,13 +272,20 @@ public sealed class VmmController : IDisposable
     public void RemoveDevice(string id) => thread.Invoke(() =>
     {
         var current = config ?? throw VmError.NotCreated();
+        var updated = ConfigCopy.Of(current);
         if (vm is not null)
         {
-            throw new VmError(VmErrorKind.DeviceNotFound, "Error from device manager",
-                new VmmException($"Failed to find device corresponding to the given identifier: {id}"));
+            // As upstream: the configuration forgets the device now; the device itself goes when the guest ejects it.
+            if (!DeviceIds.Remove(updated, id) || !vm.Devices.RequestRemoval(id))
+            {
+                throw new VmError(VmErrorKind.DeviceNotFound, "Error from device manager",
+                    new VmmException($"Failed to find device corresponding to the given identifier: {id}"));
+            }
+
+            config = updated;
+            return;
         }
 
-        var updated = ConfigCopy.Of(current);
         if (!DeviceIds.Remove(updated, id))
         {
             throw new VmError(VmErrorKind.DeviceNotFound, $"No device with id \"{id}\" to remove");
@@ -458,8 +473,9 @@ public sealed class VmmController : IDisposable
         Validated(ConfigCopy.Of(bootConfig));
 
         // Upstream names unnamed devices while creating them and writes the names back, so vm.info shows them.
-        DeviceIdAllocator.AssignMissingIds(bootConfig);
+        idAllocator = DeviceIdAllocator.AssignMissingIds(bootConfig);
         var created = GuestVm.Create(ConfigCopy.Of(bootConfig), hypervisor, OnGuestStopped);
+        created.Devices.EjectRequested = (segment, slot) => thread.Post(() => OnEjected(created, segment, slot));
         try
         {
             created.Boot();

@@ -7,6 +7,7 @@ using CloudHypervisor.Devices.Interrupts;
 using CloudHypervisor.Devices.Legacy;
 using CloudHypervisor.Devices.Pci;
 using CloudHypervisor.Devices.Pvpanic;
+using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Devices.Virtio;
 using CloudHypervisor.Devices.Virtio.Balloon;
 using CloudHypervisor.Devices.Virtio.Console;
@@ -20,7 +21,7 @@ using CloudHypervisor.Vmm.Memory;
 namespace CloudHypervisor.Vmm.Devices;
 
 /// <summary>Creates the VM's devices and the port-I/O and MMIO buses they sit on.</summary>
-public sealed class DeviceManager : IDisposable
+public sealed partial class DeviceManager : IDisposable
 {
     private readonly List<IDisposable> owned;
 
@@ -59,11 +60,11 @@ public sealed class DeviceManager : IDisposable
     /// <summary>The userspace IOAPIC; vCPU exits for level-triggered EOIs go to it.</summary>
     public Ioapic Ioapic { get; }
 
-    /// <summary>The virtio-pci functions of every segment, in creation order.</summary>
-    public IReadOnlyList<VirtioPciDevice> VirtioDevices { get; private init; } = [];
+    /// <summary>The virtio-pci functions of every segment, in creation order (hot-plugged ones last).</summary>
+    public IReadOnlyList<VirtioPciDevice> VirtioDevices => virtioDevices;
 
     /// <summary>Each virtio-pmem device's guest range and the memory slot that maps it.</summary>
-    public IReadOnlyList<PmemRegion> PmemRegions { get; private init; } = [];
+    public IReadOnlyList<PmemRegion> PmemRegions => pmemRegions;
 
     /// <summary>The virtio-balloon (<c>--balloon</c>), whose target vm.resize changes.</summary>
     public VirtioBalloon? Balloon { get; private init; }
@@ -72,7 +73,8 @@ public sealed class DeviceManager : IDisposable
     public PvpanicDevice? Pvpanic { get; private init; }
 
     public static DeviceManager Create(
-        VmConfig config, IVmControl control, IVm vm, GuestMemory memory, MemorySlots slots, ulong ramBelow4G, ulong ramAbove4G, ulong gedAddress, long createdTimestamp)
+        VmConfig config, IVmControl control, IVm vm, GuestMemory memory, MemorySlots slots, ulong ramBelow4G, ulong ramAbove4G, ulong gedAddress, ulong pciHotplugAddress,
+        long createdTimestamp)
     {
         RejectUnsupported(config);
         var io = new Bus();
@@ -88,13 +90,20 @@ public sealed class DeviceManager : IDisposable
             var segments = CreatePciSegments(config, io, mmio, ramAbove4G);
             var serial = AddDevices(config, control, ioapic, ramBelow4G, ramAbove4G, createdTimestamp, io, owned);
             var pmemRegions = new List<PmemRegion>();
-            var virtio = AddVirtioDevices(config, control, vm, memory, slots, gsiRouting, segments, owned, pmemRegions);
+            var rateLimitGroups = RateLimiters.Groups(config);
+            var virtio = AddVirtioDevices(config, control, vm, memory, slots, gsiRouting, segments, owned, pmemRegions, rateLimitGroups);
             var pvpanic = config.Pvpanic ? AddPvpanic(segments[0]) : null;
-            return new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned)
+            var manager = new DeviceManager(io, mmio, gsiRouting, ioapic, serial, ged, owned)
             {
-                PciSegments = segments, VirtioDevices = virtio, PmemRegions = pmemRegions, Pvpanic = pvpanic,
+                PciSegments = segments, Pvpanic = pvpanic,
                 Balloon = FindDevice<VirtioBalloon>(virtio),
             };
+            manager.virtioDevices.AddRange(virtio);
+            manager.pmemRegions.AddRange(pmemRegions);
+            manager.hotplugContext = new HotplugContext(vm, memory, slots, rateLimitGroups);
+            manager.PciHotplug = new PciHotplugController(segments.Length, manager.OnEject);
+            mmio.Insert(manager.PciHotplug, pciHotplugAddress, PciHotplugController.Size);
+            return manager;
         }
         catch
         {
@@ -163,7 +172,7 @@ public sealed class DeviceManager : IDisposable
     /// </summary>
     private static List<VirtioPciDevice> AddVirtioDevices(
         VmConfig config, IVmControl control, IVm vm, GuestMemory memory, MemorySlots slots, GsiRoutingTable gsiRouting, PciSegment[] segments,
-        List<IDisposable> owned, List<PmemRegion> pmemRegions)
+        List<IDisposable> owned, List<PmemRegion> pmemRegions, Dictionary<string, RateLimiter> rateLimitGroups)
     {
         void Reserve(ushort segment, byte? slot)
         {
@@ -209,7 +218,6 @@ public sealed class DeviceManager : IDisposable
             devices.Add(AddVirtioConsole(config.Console, vm, memory, gsiRouting, segments[config.Console.PciSegment], owned));
         }
 
-        var rateLimitGroups = RateLimiters.Groups(config);
         foreach (var disk in config.Disks ?? [])
         {
             var block = BlockDevices.Open(disk, rateLimitGroups);

@@ -23,4 +23,10 @@ public static class EventLog
         Log.Info($"Event: source = {source} event = {name} {key} = {value}");
         monitor?.Emit(source, name, [new(key, value)]);
     }
+
+    public static void Emit(string source, string name, string key1, string value1, string key2, string value2)
+    {
+        Log.Info($"Event: source = {source} event = {name} {key1} = {value1} {key2} = {value2}");
+        monitor?.Emit(source, name, [new(key1, value1), new(key2, value2)]);
+    }
 }

@@ -68,10 +68,12 @@ public sealed class Vm : IVmControl, IDisposable
             var below4G = Math.Min(ramEnd, Layout.Ram32BitEnd);
             var physBits = CpuIdBuilder.GuestPhysBits(cpu.MaxPhysBits);
             var gedAddress = GedAddress(physBits);
-            Devices = DeviceManager.Create(config, this, vm, memory, slots, below4G, ramEnd > Layout.RamAbove4GStart ? ramEnd - Layout.RamAbove4GStart : 0, gedAddress, created);
+            var pciHotplugAddress = PciHotplugAddress(physBits);
+            Devices = DeviceManager.Create(
+                config, this, vm, memory, slots, below4G, ramEnd > Layout.RamAbove4GStart ? ramEnd - Layout.RamAbove4GStart : 0, gedAddress, pciHotplugAddress, created);
 
             var kernel = LoadPayload(config.Payload);
-            WriteAcpi(config, apicIds, gedAddress);
+            WriteAcpi(config, apicIds, gedAddress, pciHotplugAddress);
             WriteLegacyPlatformTables(config);
 
             var cpuId = new CpuIdOptions
@@ -271,6 +273,9 @@ public sealed class Vm : IVmControl, IDisposable
     /// <summary>Upstream allocates the GED's register top-down in the platform area, after two hotplug controllers.</summary>
     private static ulong GedAddress(int physBits) => Layout.PlatformDeviceAreaStart(physBits) + (1UL << 20) - 0x3000;
 
+    /// <summary>The PCI hotplug controller is the first allocation (top page) of the platform area without memory hotplug.</summary>
+    private static ulong PciHotplugAddress(int physBits) => Layout.PlatformDeviceAreaStart(physBits) + (1UL << 20) - 0x1000;
+
     private LoadedKernel LoadPayload(PayloadConfig? payload)
     {
         var path = payload?.Kernel ?? payload?.Firmware
@@ -337,7 +342,7 @@ public sealed class Vm : IVmControl, IDisposable
         }
     }
 
-    private void WriteAcpi(VmConfig config, uint[] apicIds, ulong gedAddress)
+    private void WriteAcpi(VmConfig config, uint[] apicIds, ulong gedAddress, ulong pciHotplugAddress)
     {
         var segments = new List<AcpiPciSegment>(Devices.PciSegments.Count);
         foreach (var segment in Devices.PciSegments)
@@ -355,6 +360,7 @@ public sealed class Vm : IVmControl, IDisposable
             SerialPresent = config.Serial.Mode != ConsoleMode.Off,
             PciSegments = segments,
             GedAddress = gedAddress,
+            PciHotplugAddress = pciHotplugAddress,
             NumaNodes = GuestNumaNodes.Build(config.Numa, memory, cpu => cpu < apicIds.Length ? apicIds[cpu] : (uint)cpu),
         });
     }

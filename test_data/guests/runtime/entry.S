@@ -246,14 +246,15 @@ pd:
         .set    addr, addr + 0x200000
         .endr
 
-/* Spare tables for map_high_page (paging.c): one 2 MiB page above 4 GiB.
+/* Spare tables for map_high_page (paging.c): 2 MiB pages above 4 GiB, in up to
+ * two 1 GiB regions (e.g. the platform area and a 64-bit BAR below it).
  * Here rather than in .bss so that boot does not spend time clearing them. */
         .globl spare_pdpt, spare_pd
         .balign 4096
 spare_pdpt:
         .fill   512, 8, 0
 spare_pd:
-        .fill   512, 8, 0
+        .fill   1024, 8, 0
 
         .section .stack, "aw", @nobits
         .balign 16

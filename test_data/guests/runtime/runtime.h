@@ -91,8 +91,9 @@ typedef void (*nmi_handler)(void);
 void set_nmi_handler(nmi_handler fn);
 
 /* Maps the 2 MiB page holding phys (above the 4 GiB identity map) uncached,
- * at the same address; returns false if the one spare PDPT/PD is taken by
- * another region or phys is beyond 48 bits. Only one such page is supported. */
+ * at the same address; returns false if phys is beyond 48 bits or needs a
+ * spare table already taken: one PDPT (one 512 GiB region) and two PDs (two
+ * 1 GiB regions, e.g. Cloud Hypervisor's platform area and its 64-bit BARs). */
 bool map_high_page(uint64_t phys);
 
 /* ---- application processors (smp.c, ap.S) ---- */

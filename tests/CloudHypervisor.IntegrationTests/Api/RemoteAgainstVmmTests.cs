@@ -66,10 +66,11 @@ public sealed class RemoteAgainstVmmTests : IAsyncLifetime
         Assert.Contains("  1: Server responded with InternalServerError\n  2: Error from API\n  3: The VM could not be paused\n  4: Cannot pause VM\n", again.Stderr);
         Assert.Equal(0, (await Remote("resume")).ExitCode);
 
-        var duplicate = await Remote("add-disk", "path=/nonexistent.img,id=_disk0");
-        Assert.Equal(1, duplicate.ExitCode);
-        Assert.Contains("  1: Server responded with InternalServerError\n", duplicate.Stderr);
-        Assert.Contains("not supported yet: hot plug of virtio-block devices", duplicate.Stderr);
+        var missing = await Remote("add-disk", "path=/nonexistent.img,id=_disk0");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("  1: Server responded with InternalServerError\n", missing.Stderr);
+        Assert.Contains("Error from device manager", missing.Stderr);
+        Assert.Contains("No such file or directory (os error 2)", missing.Stderr);
 
         var shutdown = await Remote("shutdown-vmm");
         Assert.Equal(0, shutdown.ExitCode);

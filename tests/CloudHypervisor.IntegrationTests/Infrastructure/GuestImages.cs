@@ -31,6 +31,9 @@ public static class GuestImages
     /// <summary>Multi-queue virtio-net: MQ negotiation, VQ_PAIRS_SET on the control queue, frames sent on the second pair.</summary>
     public const string NetMq = "net-mq";
 
+    /// <summary>ACPI PCI hotplug from the guest side: on the GED's PCI bit it reads PHPR, drives an added virtio-blk, ejects removed slots.</summary>
+    public const string Hotplug = "hotplug";
+
     /// <summary>The raw KVM port-I/O baseline program (test_data/kvm-harness), a host executable.</summary>
     public const string KvmPortIo = "kvm-portio";
 

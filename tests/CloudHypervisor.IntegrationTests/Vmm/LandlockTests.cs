@@ -71,10 +71,11 @@ public sealed class LandlockTests : IDisposable
             refused.Stderr);
         Assert.Contains("\"state\":\"Running\"", (await Remote("info")).Stdout);
 
-        // A listed disk passes the sandbox and meets this VMM's own limit: no hot plug yet.
+        // A listed disk passes the sandbox and is hot plugged.
         var listedResult = await Remote("add-disk", $"path={listed}");
-        Assert.Contains("not supported yet: hot plug of virtio-block devices", listedResult.Stderr);
-        Assert.DoesNotContain("Landlock", listedResult.Stderr);
+        Assert.True(listedResult.ExitCode == 0, listedResult.ToString());
+        Assert.Contains("\"bdf\":\"0000:00:02.0\"", listedResult.Stdout);
+        Assert.Contains(listed, (await Remote("info")).Stdout);
 
         Assert.Equal(0, (await Remote("shutdown-vmm")).ExitCode);
         Assert.Equal(0, (await vmm.WaitForExitAsync(TimeSpan.FromSeconds(10))).ExitCode);

@@ -14,6 +14,7 @@ public class AcpiTablesTests
         ApicIds = [0, 1, 2, 3],
         PciSegments = [new AcpiPciSegment(0, 0xC000_0000, 0xE7FF_FFFF, 0x1_0000_0000, 0x3FFE_FFFF_FFFF)],
         GedAddress = 0x3FFF_FFFE_D000,
+        PciHotplugAddress = 0x3FFF_FFFE_F000,
     };
 
     [Fact]
@@ -139,6 +140,81 @@ public class AcpiTablesTests
         Assert.Contains("0xE8100000,         // Address Base", pc01);
         Assert.DoesNotContain("0x0CF8", pc01);
         Assert.Contains("PC00)", dsl);
+    }
+
+    [Fact]
+    public void DsdtDescribesPciHotplugAsUpstream()
+    {
+        var platform = Platform with
+        {
+            PciSegments =
+            [
+                new AcpiPciSegment(0, 0xC000_0000, 0xD3FF_FFFF, 0x1_0000_0000, 0x1FFF_FFFF_FFFF),
+                new AcpiPciSegment(1, 0xD400_0000, 0xE7FF_FFFF, 0x2000_0000_0000, 0x3FFE_FFFF_FFFF),
+            ],
+        };
+        var dsl = Disassemble("dsdt", AcpiTables.BuildDsdt(platform));
+
+        var phpr = Section(dsl, "Device (\\_SB.PHPR)");
+        Assert.Contains("Name (_HID, EisaId (\"PNP0A06\")", phpr);
+        Assert.Contains("Name (_STA, 0x0B)", phpr);
+        Assert.Contains("Name (_UID, \"PCI Hotplug Controller\")", phpr);
+        Assert.Contains("Mutex (BLCK, 0x00)", phpr);
+        Assert.Contains("OperationRegion (PCST, SystemMemory, 0x00003FFFFFFEF000, 0x10)", phpr);
+        Assert.Contains("Field (PCST, DWordAcc, NoLock, WriteAsZeros)", phpr);
+        Assert.Matches(@"PCIU,\s+32,\s+PCID,\s+32,\s+B0EJ,\s+32,\s+PSEG,\s+32", phpr);
+        Assert.Contains("PSEG = Arg1", phpr);
+        Assert.Contains("B0EJ = (One << Arg0)", phpr);
+        Assert.Contains("\\_SB.PC00.PCNT ()", phpr);
+        Assert.Contains("\\_SB.PC01.PCNT ()", phpr);
+
+        var pc01 = Section(dsl, "Device (\\_SB.PC01)");
+        Assert.Contains("Device (S000)", pc01);
+        Assert.Contains("Device (S031)", pc01);
+        Assert.Contains("Name (_SUN, 0x1F)", pc01);
+        Assert.Contains("Name (_ADR, 0x001F0000)", pc01);
+        Assert.Contains("\\_SB.PHPR.PCEJ (_SUN, _SEG)", pc01);
+        Assert.Contains("Notify (S031, Arg1)", pc01);
+        Assert.Contains("DVNT (\\_SB.PHPR.PCIU, One)", pc01);
+        Assert.Contains("DVNT (\\_SB.PHPR.PCID, 0x03)", pc01);
+
+        var gec = Section(dsl, "Device (\\_SB.GEC)");
+        Assert.Contains("\\_SB.PHPR.PSCN ()", gec);
+        Assert.Contains("Notify (\\_SB.PWRB, 0x80)", gec);
+    }
+
+    /// <summary>iasl must compile its own disassembly of the DSDT again: method calls, argument counts and references all resolve.</summary>
+    [Fact]
+    public void IaslRecompilesTheDsdt()
+    {
+        var dir = Directory.CreateTempSubdirectory("acpi-");
+        try
+        {
+            var dsl = Path.Combine(dir.FullName, "dsdt.dsl");
+            File.WriteAllText(dsl, Disassemble("dsdt", AcpiTables.BuildDsdt(Platform)));
+            var psi = new ProcessStartInfo("/usr/bin/iasl", ["-p", Path.Combine(dir.FullName, "out"), dsl])
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true,
+            };
+            using var process = Process.Start(psi)!;
+            var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, $"iasl: {output}");
+            Assert.Contains("0 Errors", output);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static string Section(string dsl, string header)
+    {
+        var start = dsl.IndexOf(header, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"{header} missing:\n{dsl}");
+        var rest = dsl[(start + header.Length)..];
+        var next = rest.IndexOf("\n    Device (", StringComparison.Ordinal);
+        return next < 0 ? rest : rest[..next];
     }
 
     private static string Disassemble(string name, byte[] table)
