@@ -32,7 +32,7 @@ internal static class VmmLauncher
 
         if (options.Seccomp != SeccompMode.Disabled)
         {
-            Log.Warn("not supported yet: seccomp filters (--seccomp); the VMM's threads run without a filter");
+            SeccompStartup.Apply(options.Seccomp);
         }
 
         using (hypervisor)

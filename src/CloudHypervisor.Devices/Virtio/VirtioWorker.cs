@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CloudHypervisor.Sys;
+using CloudHypervisor.Sys.Seccomp;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
@@ -27,12 +28,15 @@ public sealed class VirtioWorker : IDisposable
     private readonly IReadOnlyList<VirtioQueueBinding> queues;
     private readonly Action<VirtioQueueBinding> processQueue;
     private readonly VirtioWorkerSource? source;
+    private readonly SeccompThreadKind kind;
     private readonly EventFd stop = new();
     private readonly SafeFd epoll;
     private readonly Thread thread;
 
-    private VirtioWorker(string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source)
+    private VirtioWorker(
+        string name, SeccompThreadKind kind, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source)
     {
+        this.kind = kind;
         this.queues = queues;
         this.processQueue = processQueue;
         this.source = source;
@@ -51,12 +55,16 @@ public sealed class VirtioWorker : IDisposable
         thread = new Thread(Run) { Name = name, IsBackground = true };
     }
 
-    /// <summary>Starts thread <paramref name="name"/> calling <paramref name="processQueue"/> for each notified queue.</summary>
+    /// <summary>
+    /// Starts thread <paramref name="name"/>, filtered as a <paramref name="kind"/> thread, calling
+    /// <paramref name="processQueue"/> for each notified queue.
+    /// </summary>
     public static VirtioWorker Start(
-        string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source = null)
+        string name, SeccompThreadKind kind, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue,
+        VirtioWorkerSource? source = null)
     {
-        var worker = new VirtioWorker(name, queues, processQueue, source);
-        worker.thread.Start();
+        var worker = new VirtioWorker(name, kind, queues, processQueue, source);
+        ThreadSandbox.Start(worker.thread);
         return worker;
     }
 
@@ -84,7 +92,7 @@ public sealed class VirtioWorker : IDisposable
 
     private unsafe void Run()
     {
-        NativeThreadName.ApplyCurrent();
+        ThreadSandbox.Enter(kind);
         if (source is { } host)
         {
             Process(host.Queue);

@@ -1,4 +1,5 @@
 using CloudHypervisor.Sys.Logging;
+using CloudHypervisor.Sys.Seccomp;
 
 namespace CloudHypervisor.Devices.Virtio.Block;
 
@@ -128,7 +129,7 @@ public sealed class VirtioBlock : IVirtioDevice
             readOnly = VirtioFeatures.Has(ackedFeatures, BlockFeatures.ReadOnly);
             SetWritebackMode(WritebackFor(ackedFeatures, config.Writeback != 0));
             interrupt = activation.Interrupt;
-            worker = VirtioWorker.Start(Id, activation.Queues, ProcessQueue);
+            worker = VirtioWorker.Start(Id, SeccompThreadKind.VirtioBlock, activation.Queues, ProcessQueue);
         }
     }
 

@@ -1,3 +1,5 @@
+using CloudHypervisor.Sys.Seccomp;
+
 namespace CloudHypervisor.Devices.Virtio.Net;
 
 /// <summary>
@@ -26,7 +28,7 @@ internal sealed class NetWorker : IDisposable
             }
         }
 
-        worker = VirtioWorker.Start(name, activation.Queues, Serve, tap);
+        worker = VirtioWorker.Start(name, SeccompThreadKind.VirtioNet, activation.Queues, Serve, tap);
     }
 
     public void Dispose() => worker.Dispose();

@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+
+namespace CloudHypervisor.Sys.Seccomp;
+
+/// <summary>
+/// A thread that only creates threads, for filtered threads that may not (see <see cref="ThreadSandbox"/>).
+/// It never waits on anything but its queue, so a vCPU blocked on it cannot deadlock with the VMM thread.
+/// </summary>
+public sealed class ThreadSpawner
+{
+    private readonly BlockingCollection<Request> requests = new();
+
+    private ThreadSpawner()
+    {
+    }
+
+    public static ThreadSpawner? Instance { get; private set; }
+
+    /// <summary>Starts the spawner thread (created by the calling thread, before it filters itself).</summary>
+    public static void Launch()
+    {
+        var spawner = new ThreadSpawner();
+        var thread = new Thread(spawner.Run) { Name = "spawner", IsBackground = true };
+        thread.Start();
+        Instance = spawner;
+    }
+
+    /// <summary>Starts <paramref name="thread"/> on the spawner and returns once it runs.</summary>
+    public void Start(Thread thread)
+    {
+        using var request = new Request(thread);
+        requests.Add(request);
+        request.Done.Wait();
+        request.Error?.Throw();
+    }
+
+    private void Run()
+    {
+        ThreadSandbox.Enter(SeccompThreadKind.Spawner);
+        foreach (var request in requests.GetConsumingEnumerable())
+        {
+            try
+            {
+                request.Thread.Start();
+            }
+            catch (Exception e)
+            {
+                request.Error = ExceptionDispatchInfo.Capture(e);
+            }
+
+            request.Done.Set();
+        }
+    }
+
+    private sealed class Request(Thread thread) : IDisposable
+    {
+        public Thread Thread { get; } = thread;
+
+        public ManualResetEventSlim Done { get; } = new();
+
+        public ExceptionDispatchInfo? Error { get; set; }
+
+        public void Dispose() => Done.Dispose();
+    }
+}

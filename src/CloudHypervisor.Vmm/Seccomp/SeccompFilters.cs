@@ -1,0 +1,65 @@
+using CloudHypervisor.Sys.Interop;
+using CloudHypervisor.Sys.Seccomp;
+using CloudHypervisor.Vmm.Config.CommandLine;
+
+namespace CloudHypervisor.Vmm.Seccomp;
+
+/// <summary>
+/// Each thread kind's filter for a <c>--seccomp</c> mode: a forbidden syscall traps (SIGSYS, reported and fatal:
+/// <c>true</c>), is logged by the kernel and allowed (<c>log</c>: audit type=1326 in the kernel log), or fails
+/// with EPERM (<c>errno</c>).
+///
+/// Threads inherit their creator's filter and filters stack, so the VMM thread's filter (also main's and the
+/// spawner's, the threads that create the others) is its own list plus every other kind's: a thread it creates
+/// then ends up with exactly its own list once it installs it.
+/// </summary>
+public static class SeccompFilters
+{
+    public static uint MismatchAction(SeccompMode mode) => mode switch
+    {
+        SeccompMode.Log => SeccompAction.Log,
+        SeccompMode.Errno => SeccompAction.ErrnoOf(1),
+        _ => SeccompAction.Trap,
+    };
+
+    /// <summary>The rules of <paramref name="kind"/> for process <paramref name="pid"/>.</summary>
+    public static IEnumerable<SyscallRule> Rules(SeccompThreadKind kind, int pid) => kind switch
+    {
+        SeccompThreadKind.Vmm or SeccompThreadKind.Spawner =>
+            SeccompRules.VmmOwn(pid).Concat(Enum.GetValues<SeccompThreadKind>()
+                .Where(k => k is not (SeccompThreadKind.Vmm or SeccompThreadKind.Spawner))
+                .SelectMany(k => Rules(k, pid))),
+        SeccompThreadKind.HttpApi => SeccompRules.HttpApi(pid),
+        SeccompThreadKind.Vcpu => SeccompRules.Vcpu(pid),
+        SeccompThreadKind.SignalHandler => SeccompRules.SignalHandler(pid),
+        SeccompThreadKind.EventMonitor => SeccompRules.EventMonitor(pid),
+        SeccompThreadKind.SerialManager => SeccompRules.SerialManager(pid),
+        SeccompThreadKind.VirtioBlock => SeccompRules.VirtioBlock(pid),
+        SeccompThreadKind.VirtioConsole => SeccompRules.VirtioConsole(pid),
+        SeccompThreadKind.VirtioNet => SeccompRules.VirtioNet(pid),
+        SeccompThreadKind.VirtioPmem => SeccompRules.VirtioPmem(pid),
+        SeccompThreadKind.VirtioRng => SeccompRules.VirtioRng(pid),
+        SeccompThreadKind.VirtioWatchdog => SeccompRules.VirtioWatchdog(pid),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public static SeccompFilter Filter(SeccompThreadKind kind, SeccompMode mode, int pid) => new(Rules(kind, pid), MismatchAction(mode));
+
+    /// <summary>Whether a kind's own filter lets it create threads; the others have the spawner do it.</summary>
+    public static bool CreatesThreads(SeccompThreadKind kind) =>
+        kind is SeccompThreadKind.Vmm or SeccompThreadKind.Spawner or SeccompThreadKind.SignalHandler or SeccompThreadKind.VirtioWatchdog;
+
+    /// <summary>Compiles every kind's program for this process and has threads install them from now on.</summary>
+    public static void Enable(SeccompMode mode)
+    {
+        var pid = Libc.GetPid();
+        var programs = Enum.GetValues<SeccompThreadKind>()
+            .ToDictionary(kind => kind, kind => new SeccompProgram(Filter(kind, mode, pid).Compile()));
+        if (mode == SeccompMode.Trap)
+        {
+            SigsysReporter.Install();
+        }
+
+        ThreadSandbox.Configure(kind => programs[kind], CreatesThreads);
+    }
+}

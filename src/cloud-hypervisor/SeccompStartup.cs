@@ -1,0 +1,48 @@
+using System.Runtime.InteropServices;
+using CloudHypervisor.Sys;
+using CloudHypervisor.Sys.Seccomp;
+using CloudHypervisor.Vmm.Config.CommandLine;
+using CloudHypervisor.Vmm.Seccomp;
+
+namespace CloudHypervisor.Launcher;
+
+/// <summary>
+/// Turns the filters on, from the main thread while it is still unfiltered and before it has created any VMM
+/// thread, in an order dictated by inheritance (a thread starts with its creator's filter; filters stack):
+/// <list type="number">
+/// <item>what filtered threads could otherwise only do later (the vCPU kick signal's handler);</item>
+/// <item>the spawner, which enters the VMM filter itself and later creates threads for filtered threads that may not;</item>
+/// <item>the runtime's signal-handling thread, created by a short-lived thread already in the signal-handler filter,
+/// so it and the threads it starts for SIGTERM/SIGINT (and the pool threads for SIGWINCH) inherit that filter;</item>
+/// <item>main itself enters the VMM filter; every VMM thread it or the VMM thread creates then adds its own.</item>
+/// </list>
+/// The runtime's finalizer thread predates Main and stays unfiltered; concurrent GC is off (cloud-hypervisor.csproj)
+/// so no background GC thread is created later under whichever thread's filter happened to trigger it.
+/// </summary>
+internal static class SeccompStartup
+{
+    public static void Apply(SeccompMode mode)
+    {
+        _ = ThreadKick.Signal;
+        SeccompFilters.Enable(mode);
+        ThreadSpawner.Launch();
+        StartRuntimeSignalThread();
+        ThreadSandbox.Enter(SeccompThreadKind.Vmm);
+    }
+
+    private static void StartRuntimeSignalThread()
+    {
+        var thread = new Thread(() =>
+        {
+            ThreadSandbox.Enter(SeccompThreadKind.SignalHandler);
+            // The first registration creates the runtime's signal thread; this one only serves that purpose.
+            if (OperatingSystem.IsLinux())
+            {
+                PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => { }).Dispose();
+            }
+        })
+        { Name = "signal_handler", IsBackground = true };
+        thread.Start();
+        thread.Join();
+    }
+}
