@@ -118,6 +118,7 @@ internal static class SeccompRules
     public static IEnumerable<SyscallRule> EventMonitor(int pid) =>
     [
         .. Runtime(pid),
+        Always(Read),
         Always(Pwrite64),
         Always(Lseek),
         Always(Fstat),
@@ -223,7 +224,13 @@ internal static class SeccompRules
         .. Runtime(pid),
         .. ThreadCreation(),
         .. ThreadPoolWork(),
+        // Setting up: the runtime's terminal state (restored on SIGTERM, SIGCONT, SIGCHLD), its wake-up pipe and
+        // /dev/urandom, which the runtime opens once for hash seeds on whichever thread first needs one.
         Always(RtSigaction),
+        Always(Pipe2),
+        Always(Openat),
+        Always(Close),
+        WhenArg(Ioctl, 1, Tcgets, Tcsets, Tcsetsw, Tcsetsf, TiocGWinSz),
     ];
 
     /// <summary>What the VMM thread (and main) does itself; its filter is this plus every other kind's (see <see cref="SeccompFilters"/>).</summary>
