@@ -11,7 +11,7 @@ log=$(mktemp)
 status=0
 # Its own intermediate and output folders, so this build and scripts/publish.sh never reuse each other's objects.
 dotnet publish src/cloud-hypervisor/cloud-hypervisor.csproj -c Release -nologo -v quiet \
-  -p:SeccompTestTrigger=true -p:BaseIntermediateOutputPath=obj/test-trigger/ -p:BaseOutputPath=bin/test-trigger/ \
+  -p:SeccompTestTrigger=true -p:IntermediateOutputPath=obj/test-trigger/ -p:OutputPath=bin/test-trigger/ \
   -o build/publish/test-cloud-hypervisor >"$log" 2>&1 || status=$?
 grep -v -E "getpw(nam|uid)_r|^\s*$|pal_uid.c|libSystem.Native.a" "$log" || true
 rm -f "$log"

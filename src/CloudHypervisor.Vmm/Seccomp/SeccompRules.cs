@@ -237,7 +237,7 @@ internal static class SeccompRules
     public static IEnumerable<SyscallRule> VmmOwn(int pid) =>
     [
         WhenArg(Ioctl, 1,
-            KvmIoctls.GetApiVersion, KvmIoctls.CreateVm, KvmIoctls.CheckExtension, KvmIoctls.GetVcpuMmapSize,
+            KvmIoctls.Run, KvmIoctls.GetApiVersion, KvmIoctls.CreateVm, KvmIoctls.CheckExtension, KvmIoctls.GetVcpuMmapSize,
             KvmIoctls.GetSupportedCpuid, KvmIoctls.CreateVcpu, KvmIoctls.SetUserMemoryRegion, KvmIoctls.SetTssAddr,
             KvmIoctls.SetIdentityMapAddr, KvmIoctls.IrqLine, KvmIoctls.SetGsiRouting, KvmIoctls.IrqFd, KvmIoctls.IoEventFd,
             KvmIoctls.GetRegs, KvmIoctls.SetRegs, KvmIoctls.GetSregs, KvmIoctls.SetSregs, KvmIoctls.GetMsrs,
