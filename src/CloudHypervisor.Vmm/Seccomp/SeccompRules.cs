@@ -72,6 +72,11 @@ internal static class SeccompRules
     [
         Always(Read),
         WhenArg(Ioctl, 1, TiocGWinSz),
+        // The pool itself: its first worker reads /sys/devices/system/cpu/online, its gate thread samples the
+        // process's CPU time.
+        Always(Openat),
+        Always(Close),
+        Always(Getrusage),
     ];
 
     public static IEnumerable<SyscallRule> Vcpu(int pid) =>

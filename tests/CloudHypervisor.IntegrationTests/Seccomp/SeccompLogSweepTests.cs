@@ -123,7 +123,8 @@ public class SeccompLogSweepTests
             ["--seccomp", "log", "--api-socket", $"path={socket}", "--event-monitor", $"path={files.PathOf("events.json")}"]);
         using var api = await ApiSocketClient.ConnectAsync(socket, TimeSpan.FromSeconds(10));
 
-        var vm = $$"""{"payload":{"kernel":"{{GuestImages.PathOf(GuestImages.Halt)}}"},"serial":{"mode":"Pty"},"console":{"mode":"Pty"},"memory":{"size":134217728}}""";
+        var vm = """{"payload":{"kernel":"KERNEL"},"serial":{"mode":"Pty"},"console":{"mode":"Pty"},"memory":{"size":134217728}}"""
+            .Replace("KERNEL", GuestImages.PathOf(GuestImages.Halt), StringComparison.Ordinal);
         await Expect(204, api.PutAsync("vm.create", vm));
         await Expect(0, api.PutAsync("vm.add-disk", $$"""{"path":"{{disk}}","image_type":"Raw"}"""));
         await Expect(204, api.PutAsync("vm.boot"));
