@@ -57,13 +57,15 @@ public sealed class VcpuThread
 
     private void Run()
     {
+        // Pinned before the filter, which has no sched_setaffinity (as upstream's vCPU filter).
+        var pinned = PinToHostCpus();
         ThreadSandbox.Enter(SeccompThreadKind.Vcpu);
         pthread = Libc.PthreadSelf();
         started = true;
         var stop = VcpuStop.Requested;
         try
         {
-            stop = PinToHostCpus() ? Loop() : VcpuStop.Error;
+            stop = pinned ? Loop() : VcpuStop.Error;
         }
         catch (Exception e)
         {

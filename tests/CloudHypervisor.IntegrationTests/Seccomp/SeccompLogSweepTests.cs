@@ -79,7 +79,7 @@ public class SeccompLogSweepTests
         using var files = new TempFiles();
         await AssertNoViolationAsync(VmmBinary.Path,
             ["--seccomp", "log", "--kernel", GuestImages.PathOf(GuestImages.Smp), "--cmdline", "smp", "--serial", "tty", "--console", "off",
-             "--cpus", "boot=2", "--event-monitor", $"path={files.PathOf("events.json")}", "-v"],
+             "--cpus", "boot=2,affinity=[0@[0],1@[0-1]]", "--event-monitor", $"path={files.PathOf("events.json")}", "-v"],
             expectGuestDone: false);
     }
 
