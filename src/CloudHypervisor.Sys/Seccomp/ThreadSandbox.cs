@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CloudHypervisor.Sys.Logging;
 
 namespace CloudHypervisor.Sys.Seccomp;
@@ -14,8 +15,13 @@ namespace CloudHypervisor.Sys.Seccomp;
 /// </summary>
 public static class ThreadSandbox
 {
+    private static readonly ConditionalWeakTable<Thread, SeccompProgram> Inherited = new();
     private static Func<SeccompThreadKind, SeccompProgram?>? programs;
     private static Func<SeccompThreadKind, bool> createsThreads = _ => true;
+
+    /// <summary>The last filter this thread installed (or inherited), which the threads it starts inherit.</summary>
+    [ThreadStatic]
+    private static SeccompProgram? current;
 
     [ThreadStatic]
     private static bool mayCreateThreads;
@@ -46,7 +52,12 @@ public static class ThreadSandbox
         SigsysReporter.Register(Thread.CurrentThread.Name ?? kind.Text(), kind);
         try
         {
-            program.InstallOnCurrentThread();
+            // A thread whose creator already runs this very filter has it: installing it again would only make the
+            // kernel run it twice on every syscall.
+            if (!(Inherited.TryGetValue(Thread.CurrentThread, out var inherited) && ReferenceEquals(inherited, program)))
+            {
+                program.InstallOnCurrentThread();
+            }
         }
         catch (SeccompException e)
         {
@@ -54,6 +65,7 @@ public static class ThreadSandbox
             throw;
         }
 
+        current = program;
         filtered = true;
         mayCreateThreads = createsThreads(kind);
         SeccompTestTrigger.OnEntered(kind);
@@ -64,10 +76,21 @@ public static class ThreadSandbox
     {
         if (!filtered || mayCreateThreads || ThreadSpawner.Instance is not { } spawner)
         {
-            thread.Start();
+            StartHere(thread);
             return;
         }
 
         spawner.Start(thread);
+    }
+
+    /// <summary>Starts <paramref name="thread"/> on the calling thread, noting the filter it inherits.</summary>
+    internal static void StartHere(Thread thread)
+    {
+        if (current is { } program)
+        {
+            Inherited.AddOrUpdate(thread, program);
+        }
+
+        thread.Start();
     }
 }

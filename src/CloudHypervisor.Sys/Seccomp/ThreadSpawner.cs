@@ -42,7 +42,7 @@ public sealed class ThreadSpawner
         {
             try
             {
-                request.Thread.Start();
+                ThreadSandbox.StartHere(request.Thread);
             }
             catch (Exception e)
             {

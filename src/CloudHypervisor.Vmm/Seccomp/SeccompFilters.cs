@@ -50,16 +50,28 @@ public static class SeccompFilters
         kind is SeccompThreadKind.Vmm or SeccompThreadKind.Spawner or SeccompThreadKind.SignalHandler or SeccompThreadKind.VirtioWatchdog;
 
     /// <summary>Compiles every kind's program for this process and has threads install them from now on.</summary>
+    /// <remarks>
+    /// Programs are compiled on first use, so start-up pays only for the kinds it runs; the spawner shares the VMM
+    /// thread's program (same rules), which its threads then need not install again.
+    /// </remarks>
     public static void Enable(SeccompMode mode)
     {
         var pid = Libc.GetPid();
-        var programs = Enum.GetValues<SeccompThreadKind>()
-            .ToDictionary(kind => kind, kind => new SeccompProgram(Filter(kind, mode, pid).Compile()));
+        var programs = new SeccompProgram?[Enum.GetValues<SeccompThreadKind>().Length];
         if (mode == SeccompMode.Trap)
         {
             SigsysReporter.Install();
         }
 
-        ThreadSandbox.Configure(kind => programs[kind], CreatesThreads);
+        ThreadSandbox.Configure(ProgramOf, CreatesThreads);
+
+        SeccompProgram ProgramOf(SeccompThreadKind kind)
+        {
+            var shared = kind == SeccompThreadKind.Spawner ? SeccompThreadKind.Vmm : kind;
+            lock (programs)
+            {
+                return programs[(int)shared] ??= new SeccompProgram(Filter(shared, mode, pid).Compile());
+            }
+        }
     }
 }
