@@ -15,7 +15,8 @@ namespace CloudHypervisor.Launcher;
 /// <item>what filtered threads could otherwise only do later (the vCPU kick signal's handler);</item>
 /// <item>the spawner, which enters the VMM filter itself and later creates threads for filtered threads that may not;</item>
 /// <item>the runtime's signal-handling thread, created by a short-lived thread already in the signal-handler filter,
-/// so it and the threads it starts for SIGTERM/SIGINT (and the pool threads for SIGWINCH) inherit that filter;</item>
+/// so it and the threads it starts for SIGTERM/SIGINT (and the pool threads for SIGWINCH) inherit that filter;
+/// main registers its own signal handlers only after <see cref="WaitForSignalThread"/>;</item>
 /// <item>main itself enters the VMM filter; every VMM thread it or the VMM thread creates then adds its own.</item>
 /// </list>
 /// The runtime's finalizer thread predates Main and stays unfiltered; concurrent GC is off (cloud-hypervisor.csproj)
@@ -23,18 +24,24 @@ namespace CloudHypervisor.Launcher;
 /// </summary>
 internal static class SeccompStartup
 {
+    private static Thread? signalSetup;
+
     public static void Apply(SeccompMode mode)
     {
         var clock = Stopwatch.StartNew();
         _ = ThreadKick.Signal;
         SeccompFilters.Enable(mode);
         ThreadSpawner.Launch();
-        StartRuntimeSignalThread();
+        var spawner = clock.Elapsed;
+        signalSetup = StartRuntimeSignalThread();
         ThreadSandbox.Enter(SeccompThreadKind.Vmm);
-        Log.Debug($"seccomp: filters on ({mode}) in {clock.Elapsed.TotalMilliseconds:F3} ms");
+        Log.Debug($"seccomp: filters on ({mode}) in {clock.Elapsed.TotalMilliseconds:F3} ms (spawner running after {spawner.TotalMilliseconds:F3} ms)");
     }
 
-    private static void StartRuntimeSignalThread()
+    /// <summary>Returns once the runtime's signal thread exists (under the signal-handler filter), if filters are on.</summary>
+    public static void WaitForSignalThread() => signalSetup?.Join();
+
+    private static Thread StartRuntimeSignalThread()
     {
         var thread = new Thread(() =>
         {
@@ -47,6 +54,6 @@ internal static class SeccompStartup
         })
         { Name = "signal_handler", IsBackground = true };
         thread.Start();
-        thread.Join();
+        return thread;
     }
 }

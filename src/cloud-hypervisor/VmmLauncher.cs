@@ -54,6 +54,7 @@ internal static class VmmLauncher
     private static int RunVmm(LaunchOptions options, IHypervisor hypervisor)
     {
         using var vmm = new VmmController(hypervisor, options.NoShutdown);
+        SeccompStartup.WaitForSignalThread();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var api = StartApiServer(options, vmm);

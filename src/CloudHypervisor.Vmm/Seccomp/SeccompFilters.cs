@@ -68,10 +68,14 @@ public static class SeccompFilters
         SeccompProgram ProgramOf(SeccompThreadKind kind)
         {
             var shared = kind == SeccompThreadKind.Spawner ? SeccompThreadKind.Vmm : kind;
-            lock (programs)
+            if (Volatile.Read(ref programs[(int)shared]) is { } compiled)
             {
-                return programs[(int)shared] ??= new SeccompProgram(Filter(shared, mode, pid).Compile());
+                return compiled;
             }
+
+            // Threads of different kinds compile in parallel; two of one kind may both compile, one program wins.
+            var program = new SeccompProgram(Filter(shared, mode, pid).Compile());
+            return Interlocked.CompareExchange(ref programs[(int)shared], program, null) ?? program;
         }
     }
 }
