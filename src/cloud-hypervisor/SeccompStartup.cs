@@ -13,7 +13,8 @@ namespace CloudHypervisor.Launcher;
 /// thread, in an order dictated by inheritance (a thread starts with its creator's filter; filters stack):
 /// <list type="number">
 /// <item>what filtered threads could otherwise only do later (the vCPU kick signal's handler);</item>
-/// <item>the spawner, which enters the VMM filter itself and later creates threads for filtered threads that may not;</item>
+/// <item>the spawner, which creates threads for filtered threads that may not; its thread is started by main in the
+/// VMM filter once the command line's VM runs (<see cref="ThreadSpawner.StartThread"/>), off the boot path;</item>
 /// <item>the runtime's signal-handling thread, created by a short-lived thread already in the signal-handler filter,
 /// so it and the threads it starts for SIGTERM/SIGINT (and the pool threads for SIGWINCH) inherit that filter;
 /// main registers its own signal handlers only after <see cref="WaitForSignalThread"/>;</item>
@@ -31,11 +32,10 @@ internal static class SeccompStartup
         var clock = Stopwatch.StartNew();
         _ = ThreadKick.Signal;
         SeccompFilters.Enable(mode);
-        ThreadSpawner.Launch();
-        var spawner = clock.Elapsed;
+        ThreadSpawner.Create();
         signalSetup = StartRuntimeSignalThread();
         ThreadSandbox.Enter(SeccompThreadKind.Vmm);
-        Log.Debug($"seccomp: filters on ({mode}) in {clock.Elapsed.TotalMilliseconds:F3} ms (spawner running after {spawner.TotalMilliseconds:F3} ms)");
+        Log.Debug($"seccomp: filters on ({mode}) in {clock.Elapsed.TotalMilliseconds:F3} ms");
     }
 
     /// <summary>Returns once the runtime's signal thread exists (under the signal-handler filter), if filters are on.</summary>

@@ -4,6 +4,7 @@ using CloudHypervisor.Api.Server;
 using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Logging;
+using CloudHypervisor.Sys.Seccomp;
 using CloudHypervisor.Vmm;
 using CloudHypervisor.Vmm.Config.CommandLine;
 using CloudHypervisor.Vmm.Control;
@@ -63,6 +64,9 @@ internal static class VmmLauncher
         {
             vmm.Fail(error);
         }
+
+        // Off the boot path: until now filtered threads' thread requests (a vCPU activating a device) only queue.
+        ThreadSpawner.StartThread();
 
         var exit = vmm.Exited.GetAwaiter().GetResult();
         api?.Stop(removeSocketFile: exit.Error is null);

@@ -17,14 +17,24 @@ public sealed class ThreadSpawner
 
     public static ThreadSpawner? Instance { get; private set; }
 
-    /// <summary>Starts the spawner thread (created by the calling thread, before it filters itself).</summary>
-    public static void Launch()
+    /// <summary>
+    /// Makes the spawner available: requests queue at once; the thread that serves them starts with
+    /// <see cref="StartThread"/>, which a thread in the VMM filter calls once the VM is running, off the boot path.
+    /// </summary>
+    public static void Create() => Instance = new ThreadSpawner();
+
+    /// <summary>Starts the spawner's thread (it inherits the caller's filter and adds its own) if not yet started.</summary>
+    public static void StartThread()
     {
-        var spawner = new ThreadSpawner();
-        var thread = new Thread(spawner.Run) { Name = "spawner", IsBackground = true };
-        thread.Start();
-        Instance = spawner;
+        if (Instance is not { } spawner || Interlocked.Exchange(ref spawner.started, 1) != 0)
+        {
+            return;
+        }
+
+        ThreadSandbox.StartHere(new Thread(spawner.Run) { Name = "spawner", IsBackground = true });
     }
+
+    private int started;
 
     /// <summary>Starts <paramref name="thread"/> on the spawner and returns once it runs.</summary>
     public void Start(Thread thread)
