@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using CloudHypervisor.Sys;
+using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
 using CloudHypervisor.Sys.Seccomp;
 using CloudHypervisor.Vmm.Config.CommandLine;
@@ -25,7 +26,7 @@ namespace CloudHypervisor.Launcher;
 /// </summary>
 internal static class SeccompStartup
 {
-    private static Thread? signalSetup;
+    private static nuint signalSetup;
 
     public static void Apply(SeccompMode mode)
     {
@@ -33,27 +34,45 @@ internal static class SeccompStartup
         _ = ThreadKick.Signal;
         SeccompFilters.Enable(mode);
         ThreadSpawner.Create();
-        signalSetup = StartRuntimeSignalThread();
+        StartRuntimeSignalThread();
         ThreadSandbox.Enter(SeccompThreadKind.Vmm);
         Log.Debug($"seccomp: filters on ({mode}) in {clock.Elapsed.TotalMilliseconds:F3} ms");
     }
 
     /// <summary>Returns once the runtime's signal thread exists (under the signal-handler filter), if filters are on.</summary>
-    public static void WaitForSignalThread() => signalSetup?.Join();
-
-    private static Thread StartRuntimeSignalThread()
+    public static unsafe void WaitForSignalThread()
     {
-        var thread = new Thread(() =>
+        if (signalSetup != 0)
         {
-            ThreadSandbox.Enter(SeccompThreadKind.SignalHandler);
-            // The first registration creates the runtime's signal thread; this one only serves that purpose.
-            if (OperatingSystem.IsLinux())
-            {
-                PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => { }).Dispose();
-            }
-        })
-        { Name = "signal_handler", IsBackground = true };
-        thread.Start();
-        return thread;
+            _ = Libc.PthreadJoin(signalSetup, null);
+            signalSetup = 0;
+        }
+    }
+
+    /// <summary>
+    /// A native thread (a managed one's start waits for it to run; this one overlaps main's start-up) that enters
+    /// the signal-handler filter and makes the first signal registration, which creates the runtime's signal thread.
+    /// </summary>
+    private static unsafe void StartRuntimeSignalThread()
+    {
+        nuint thread;
+        if (Libc.PthreadCreate(&thread, null, &SetUpSignalThread, null) != 0)
+        {
+            throw new SeccompException("Failed to start the signal-handler set-up thread");
+        }
+
+        signalSetup = thread;
+    }
+
+    [UnmanagedCallersOnly]
+    private static unsafe void* SetUpSignalThread(void* argument)
+    {
+        ThreadSandbox.Enter(SeccompThreadKind.SignalHandler);
+        if (OperatingSystem.IsLinux())
+        {
+            PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => { }).Dispose();
+        }
+
+        return null;
     }
 }
