@@ -14,6 +14,7 @@ step scripts/install-deps.sh
 step scripts/build-guests.sh
 step scripts/fetch-kernel.sh
 step scripts/publish.sh
+step scripts/publish-test.sh
 step dotnet build CloudHypervisor.sln -c Release -nologo -v quiet
 
 log=$(mktemp)

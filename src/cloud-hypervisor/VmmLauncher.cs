@@ -4,6 +4,7 @@ using CloudHypervisor.Api.Server;
 using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Logging;
+using CloudHypervisor.Sys.Seccomp;
 using CloudHypervisor.Vmm;
 using CloudHypervisor.Vmm.Config.CommandLine;
 using CloudHypervisor.Vmm.Control;
@@ -33,7 +34,7 @@ internal static class VmmLauncher
 
         if (options.Seccomp != SeccompMode.Disabled)
         {
-            Log.Warn("not supported yet: seccomp filters (--seccomp); the VMM's threads run without a filter");
+            SeccompStartup.Apply(options.Seccomp);
         }
 
         using (hypervisor)
@@ -55,6 +56,7 @@ internal static class VmmLauncher
     private static int RunVmm(LaunchOptions options, IHypervisor hypervisor)
     {
         using var vmm = new VmmController(hypervisor, options.NoShutdown);
+        SeccompStartup.WaitForSignalThread();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var api = StartApiServer(options, vmm);
@@ -67,6 +69,9 @@ internal static class VmmLauncher
         {
             vmm.Fail(new VmmException("Failed to apply Landlock"));
         }
+
+        // Off the boot path: until now filtered threads' thread requests (a vCPU activating a device) only queue.
+        ThreadSpawner.StartThread();
 
         var exit = vmm.Exited.GetAwaiter().GetResult();
         api?.Stop(removeSocketFile: exit.Error is null);

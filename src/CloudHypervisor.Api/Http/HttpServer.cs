@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CloudHypervisor.Sys;
+using CloudHypervisor.Sys.Seccomp;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
@@ -69,7 +70,7 @@ public sealed class HttpServer : IDisposable
         }
 
         thread = new Thread(Run) { Name = options.ThreadName, IsBackground = true };
-        thread.Start();
+        ThreadSandbox.Start(thread);
     }
 
     /// <summary>
@@ -109,8 +110,8 @@ public sealed class HttpServer : IDisposable
 
     private unsafe void Run()
     {
-        NativeThreadName.ApplyCurrent();
         options.ThreadStarted?.Invoke();
+        ThreadSandbox.Enter(SeccompThreadKind.HttpApi);
         var events = stackalloc Libc.EpollEvent[MaxEvents];
         try
         {

@@ -2,6 +2,7 @@ using CloudHypervisor.Sys;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
+using CloudHypervisor.Sys.Seccomp;
 
 namespace CloudHypervisor.Devices.Virtio;
 
@@ -62,7 +63,7 @@ public sealed class VirtioRng : IVirtioDevice
         {
             StopWorker();
             interrupt = activation.Interrupt;
-            worker = VirtioWorker.Start(Id, activation.Queues, ProcessQueue);
+            worker = VirtioWorker.Start(Id, SeccompThreadKind.VirtioRng, activation.Queues, ProcessQueue);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Sys;
+using CloudHypervisor.Sys.Seccomp;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
@@ -31,13 +32,16 @@ public sealed class VirtioWorker : IDisposable
     private readonly Action<VirtioQueueBinding> processQueue;
     private readonly VirtioWorkerSource? source;
     private readonly ThrottleWake? wake;
+    private readonly SeccompThreadKind kind;
     private readonly EventFd stop = new();
     private readonly SafeFd epoll;
     private readonly Thread thread;
 
     private VirtioWorker(
-        string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source, ThrottleWake? wake)
+        string name, SeccompThreadKind kind, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source,
+        ThrottleWake? wake)
     {
+        this.kind = kind;
         this.queues = queues;
         this.processQueue = processQueue;
         this.source = source;
@@ -62,13 +66,16 @@ public sealed class VirtioWorker : IDisposable
         thread = new Thread(Run) { Name = name, IsBackground = true };
     }
 
-    /// <summary>Starts thread <paramref name="name"/> calling <paramref name="processQueue"/> for each notified queue.</summary>
+    /// <summary>
+    /// Starts thread <paramref name="name"/>, filtered as a <paramref name="kind"/> thread, calling
+    /// <paramref name="processQueue"/> for each notified queue.
+    /// </summary>
     public static VirtioWorker Start(
-        string name, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue, VirtioWorkerSource? source = null,
-        ThrottleWake? wake = null)
+        string name, SeccompThreadKind kind, IReadOnlyList<VirtioQueueBinding> queues, Action<VirtioQueueBinding> processQueue,
+        VirtioWorkerSource? source = null, ThrottleWake? wake = null)
     {
-        var worker = new VirtioWorker(name, queues, processQueue, source, wake);
-        worker.thread.Start();
+        var worker = new VirtioWorker(name, kind, queues, processQueue, source, wake);
+        ThreadSandbox.Start(worker.thread);
         return worker;
     }
 
@@ -96,7 +103,7 @@ public sealed class VirtioWorker : IDisposable
 
     private unsafe void Run()
     {
-        NativeThreadName.ApplyCurrent();
+        ThreadSandbox.Enter(kind);
         if (source is { } host)
         {
             Process(host.Queue);

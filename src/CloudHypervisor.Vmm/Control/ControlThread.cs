@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using CloudHypervisor.Sys;
+using CloudHypervisor.Sys.Seccomp;
 
 namespace CloudHypervisor.Vmm.Control;
 
@@ -17,7 +18,7 @@ internal sealed class ControlThread : IDisposable
     public ControlThread(string name)
     {
         thread = new Thread(Run) { Name = name, IsBackground = true };
-        thread.Start();
+        ThreadSandbox.Start(thread);
     }
 
     public bool IsCurrent => Thread.CurrentThread == thread;
@@ -95,7 +96,7 @@ internal sealed class ControlThread : IDisposable
 
     private void Run()
     {
-        NativeThreadName.ApplyCurrent();
+        ThreadSandbox.Enter(SeccompThreadKind.Vmm);
         foreach (var action in work.GetConsumingEnumerable())
         {
             action();

@@ -1,5 +1,6 @@
 using CloudHypervisor.Hypervisor;
 using CloudHypervisor.Sys;
+using CloudHypervisor.Sys.Seccomp;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
 
@@ -39,7 +40,7 @@ public sealed class VcpuThread
     public void Start()
     {
         thread = new Thread(Run, 256 * 1024) { Name = $"vcpu{vcpu.Id}", IsBackground = true };
-        thread.Start();
+        ThreadSandbox.Start(thread);
     }
 
     /// <summary>Knocks the vCPU out of KVM_RUN so it notices a pause or stop request.</summary>
@@ -56,13 +57,15 @@ public sealed class VcpuThread
 
     private void Run()
     {
-        NativeThreadName.ApplyCurrent();
+        // Pinned before the filter, which has no sched_setaffinity (as upstream's vCPU filter).
+        var pinned = PinToHostCpus();
+        ThreadSandbox.Enter(SeccompThreadKind.Vcpu);
         pthread = Libc.PthreadSelf();
         started = true;
         var stop = VcpuStop.Requested;
         try
         {
-            stop = PinToHostCpus() ? Loop() : VcpuStop.Error;
+            stop = pinned ? Loop() : VcpuStop.Error;
         }
         catch (Exception e)
         {

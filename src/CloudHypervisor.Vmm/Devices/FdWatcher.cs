@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CloudHypervisor.Sys;
+using CloudHypervisor.Sys.Seccomp;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
@@ -24,7 +25,7 @@ public sealed class FdWatcher : IDisposable
         var wake = new Libc.EpollEvent { Events = Libc.EpollIn, Data = StopToken };
         Check(Libc.EpollCtl(epoll.Fd, Libc.EpollCtlAdd, stop.Fd, &wake));
         thread = new Thread(Run) { Name = threadName, IsBackground = true };
-        thread.Start();
+        ThreadSandbox.Start(thread);
     }
 
     /// <summary>Calls <paramref name="onReady"/> (with the epoll event bits) on the watcher thread whenever <paramref name="fd"/> is readable or hung up.</summary>
@@ -71,7 +72,7 @@ public sealed class FdWatcher : IDisposable
 
     private unsafe void Run()
     {
-        NativeThreadName.ApplyCurrent();
+        ThreadSandbox.Enter(SeccompThreadKind.SerialManager);
         const int capacity = 4;
         var events = stackalloc Libc.EpollEvent[capacity];
         while (true)

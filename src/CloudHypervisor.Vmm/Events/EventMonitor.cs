@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using CloudHypervisor.Sys;
+using CloudHypervisor.Sys.Seccomp;
 
 namespace CloudHypervisor.Vmm.Events;
 
@@ -25,7 +26,7 @@ public sealed class EventMonitor : IDisposable
         this.output = output;
         this.writerStarted = writerStarted;
         writer = new Thread(WriteLoop) { Name = "event-monitor", IsBackground = true };
-        writer.Start();
+        ThreadSandbox.Start(writer);
     }
 
     /// <summary>Creates (truncating) the file at <paramref name="path"/>.</summary>
@@ -89,8 +90,8 @@ public sealed class EventMonitor : IDisposable
 
     private void WriteLoop()
     {
-        NativeThreadName.ApplyCurrent();
         writerStarted?.Invoke();
+        ThreadSandbox.Enter(SeccompThreadKind.EventMonitor);
         foreach (var item in pending.GetConsumingEnumerable())
         {
             try

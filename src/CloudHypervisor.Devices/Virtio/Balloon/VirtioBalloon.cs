@@ -1,3 +1,4 @@
+using CloudHypervisor.Sys.Seccomp;
 using System.Buffers.Binary;
 using CloudHypervisor.Arch.Memory;
 using CloudHypervisor.Sys.Errors;
@@ -120,7 +121,7 @@ public sealed class VirtioBalloon : IVirtioDevice
             }
 
             Volatile.Write(ref interrupt, activation.Interrupt);
-            worker = VirtioWorker.Start(Id, queues, ProcessQueue);
+            worker = VirtioWorker.Start(Id, SeccompThreadKind.VirtioBalloon, queues, ProcessQueue);
         }
     }
 

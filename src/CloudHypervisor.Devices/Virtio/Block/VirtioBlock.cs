@@ -1,5 +1,6 @@
 using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Sys.Logging;
+using CloudHypervisor.Sys.Seccomp;
 
 namespace CloudHypervisor.Devices.Virtio.Block;
 
@@ -142,7 +143,7 @@ public sealed class VirtioBlock : IVirtioDevice
             readOnly = VirtioFeatures.Has(ackedFeatures, BlockFeatures.ReadOnly);
             SetWritebackMode(WritebackFor(ackedFeatures, config.Writeback != 0));
             interrupt = activation.Interrupt;
-            worker = VirtioWorker.Start(Id, activation.Queues, ProcessQueue, wake: wake);
+            worker = VirtioWorker.Start(Id, SeccompThreadKind.VirtioBlock, activation.Queues, ProcessQueue, wake: wake);
         }
     }
 

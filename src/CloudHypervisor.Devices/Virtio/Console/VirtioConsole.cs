@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using CloudHypervisor.Devices.Legacy;
 using CloudHypervisor.Sys;
 using CloudHypervisor.Sys.Logging;
+using CloudHypervisor.Sys.Seccomp;
 
 namespace CloudHypervisor.Devices.Virtio.Console;
 
@@ -90,7 +91,7 @@ public sealed class VirtioConsole : IVirtioDevice
                 }
             }
 
-            worker = VirtioWorker.Start(Id, bindings, ProcessQueue);
+            worker = VirtioWorker.Start(Id, SeccompThreadKind.VirtioConsole, bindings, ProcessQueue);
             if (sizeNegotiated)
             {
                 // As upstream: the driver reads the size once it is told the configuration changed.

@@ -1,4 +1,5 @@
 using CloudHypervisor.Devices.RateLimiting;
+using CloudHypervisor.Sys.Seccomp;
 
 namespace CloudHypervisor.Devices.Virtio.Net;
 
@@ -31,7 +32,7 @@ internal sealed class NetWorker : IDisposable
             }
         }
 
-        worker = VirtioWorker.Start(name, queues, Serve, tap, wake);
+        worker = VirtioWorker.Start(name, SeccompThreadKind.VirtioNet, queues, Serve, tap, wake);
     }
 
     public void Dispose()

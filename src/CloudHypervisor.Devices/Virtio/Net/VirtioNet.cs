@@ -1,3 +1,4 @@
+using CloudHypervisor.Sys.Seccomp;
 using System.Buffers.Binary;
 using CloudHypervisor.Devices.RateLimiting;
 using CloudHypervisor.Sys.Logging;
@@ -199,7 +200,7 @@ public sealed class VirtioNet : IVirtioDevice
             {
                 var control = new NetControlQueue(Id, taps, (ushort)QueuePairs);
                 var interrupt = activation.Interrupt;
-                workers.Add(VirtioWorker.Start($"{Id}_ctrl", [binding], b =>
+                workers.Add(VirtioWorker.Start($"{Id}_ctrl", SeccompThreadKind.VirtioNet, [binding], b =>
                 {
                     if (control.Process(b.Queue) && b.Queue.NeedsNotification())
                     {

@@ -3,6 +3,7 @@ using CloudHypervisor.Sys;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Logging;
+using CloudHypervisor.Sys.Seccomp;
 
 namespace CloudHypervisor.Devices.Virtio.Pmem;
 
@@ -73,7 +74,7 @@ public sealed class VirtioPmem : IVirtioDevice
         {
             StopWorker();
             interrupt = activation.Interrupt;
-            worker = VirtioWorker.Start(Id, activation.Queues, ProcessQueue);
+            worker = VirtioWorker.Start(Id, SeccompThreadKind.VirtioPmem, activation.Queues, ProcessQueue);
         }
     }
 

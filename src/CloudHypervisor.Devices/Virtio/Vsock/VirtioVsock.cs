@@ -1,3 +1,4 @@
+using CloudHypervisor.Sys.Seccomp;
 using System.Buffers.Binary;
 using CloudHypervisor.Sys.Logging;
 
@@ -92,7 +93,7 @@ public sealed class VirtioVsock : IVirtioDevice
             StopWorker();
             var queues = new VsockQueues(Id, muxer, activation.Interrupt, activation.Queues);
             VirtioWorkerSource? sockets = queues.Rx is { } rx ? new VirtioWorkerSource(muxer.PollFd, rx) : null;
-            worker = VirtioWorker.Start(Id, activation.Queues, queues.ProcessQueue, sockets);
+            worker = VirtioWorker.Start(Id, SeccompThreadKind.VirtioVsock, activation.Queues, queues.ProcessQueue, sockets);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CloudHypervisor.Sys.Logging;
+using CloudHypervisor.Sys.Seccomp;
 
 namespace CloudHypervisor.Devices.Virtio.Watchdog;
 
@@ -78,7 +79,7 @@ public sealed class VirtioWatchdog : IVirtioDevice
         {
             Stop();
             interrupt = activation.Interrupt;
-            worker = VirtioWorker.Start(Id, activation.Queues, ProcessQueue);
+            worker = VirtioWorker.Start(Id, SeccompThreadKind.VirtioWatchdog, activation.Queues, ProcessQueue);
         }
     }
 
