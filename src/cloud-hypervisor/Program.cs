@@ -10,6 +10,14 @@ internal static class Program
         // Every file and socket the VMM creates is owner-only, as upstream.
         Libc.Umask(Convert.ToUInt32("077", 8));
         Thread.CurrentThread.Name = "main";
-        return CliRunner.Run(args);
+        SeccompStartup.PrecompileInBackground(args);
+        try
+        {
+            return CliRunner.Run(args);
+        }
+        finally
+        {
+            SeccompStartup.JoinPrecompile();
+        }
     }
 }

@@ -51,6 +51,16 @@ public static class SeccompFilters
     public static bool CreatesThreads(SeccompThreadKind kind) =>
         kind is SeccompThreadKind.Vmm or SeccompThreadKind.Spawner or SeccompThreadKind.SignalHandler or SeccompThreadKind.VirtioWatchdog;
 
+    private static SeccompProgram? precompiledVmm;
+
+    /// <summary>
+    /// Compiles the VMM thread's program (the longest: every list) for the default mode ahead of
+    /// <see cref="Enable"/>, on a thread of the caller's choosing, so that start-up overlaps it with parsing
+    /// the command line. The caller orders this before <see cref="Enable"/> (it joins that thread).
+    /// </summary>
+    public static void PrecompileVmm() =>
+        precompiledVmm = new SeccompProgram(Filter(SeccompThreadKind.Vmm, SeccompMode.Trap, Libc.GetPid()).Compile());
+
     /// <summary>Compiles every kind's program for this process and has threads install them from now on.</summary>
     /// <remarks>
     /// Programs are compiled on first use, so start-up pays only for the kinds it runs; the spawner shares the VMM
@@ -60,6 +70,12 @@ public static class SeccompFilters
     {
         var pid = Libc.GetPid();
         var programs = new SeccompProgram?[Enum.GetValues<SeccompThreadKind>().Length];
+        if (mode == SeccompMode.Trap)
+        {
+            programs[(int)SeccompThreadKind.Vmm] = precompiledVmm;
+        }
+
+        precompiledVmm = null;
         if (mode == SeccompMode.Trap)
         {
             SigsysReporter.Install();
