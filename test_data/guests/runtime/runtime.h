@@ -219,6 +219,21 @@ int acpi_s5_sleep_type(void);
 /* Shuts the VM down through the FADT; prints "shutdown failed: ..." otherwise. */
 __attribute__((noreturn)) void acpi_shutdown(void);
 
+/* ---- AML scanning (aml.c): constant regions and device interrupts in a DSDT; ring 3 only (slow in ring 0) ---- */
+
+struct aml_region {
+    bool found;
+    uint8_t space;
+    uint64_t address;
+    uint64_t length;
+};
+
+/* OperationRegion `name` (4 characters) with constant offset and length. */
+void aml_find_region(const struct acpi_header *table, const char *name, struct aml_region *region);
+
+/* The first interrupt (Extended Interrupt or IRQ descriptor) in Device (`device`)'s _CRS buffer. */
+bool aml_find_device_irq(const struct acpi_header *table, const char *device, uint32_t *irq);
+
 /* ---- virtio-pci modern, polling (virtio.c) ----
  * Bus 0 only, through 0xCF8/0xCFC or, when nothing answers there, ECAM at the
  * MCFG base. Everything except virtio_pci_map also works in ring 3 (user_call),
