@@ -92,7 +92,7 @@ for name in configurations:
     values = sorted(samples[name])
     print(json.dumps({"name": name, "mean": round(statistics.mean(values), 3), "p50": round(statistics.median(values), 3),
                       "min": round(values[0], 3), "max": round(values[-1], 3), "unit": "ms", "samples": len(values),
-                      "flags": " ".join(configurations[name])}))
+                      "flags": " ".join(configurations[name]), "values": [round(v, 3) for v in samples[name]]}))
 
 baseline = samples["boot_time_1g_unconfined_ms"]
 for name in names[1:]:

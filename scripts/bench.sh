@@ -18,6 +18,8 @@
 #                                      `vbench` guest on a TAP in a private network namespace (QEMU virtio-net-pci,
 #                                      vhost=off); receive is fed by tap-blast (scripts/bench/tap-blast.c)
 #   virtio_net_latency_us              one 64-byte frame's round trip through tap-echo (scripts/bench/tap-echo.c)
+#   boot_time_1g_{unconfined,seccomp,landlock,sandboxed}_ms and their *_ratio[_min]
+#                                      scripts/bench-sandbox.sh (cloud-hypervisor only): start-up cost of the sandbox
 # Metrics not measured yet are listed as {"name", "unavailable": "..."}.
 #
 # Writes build/bench/report.json (upstream performance-metrics' format: git_human_readable, git_revision,
@@ -26,7 +28,7 @@
 # Exit status 1 when any benchmark failed to produce its figure. Not part of the CI test run.
 #
 # Usage: scripts/bench.sh [--no-build] [--iterations N] [--out FILE] [--only TITLE,...]
-#   TITLE: binary size, CLI start-up, API round trip, boot, port I/O exits, resident memory, block, net
+#   TITLE: binary size, CLI start-up, API round trip, boot, port I/O exits, resident memory, block, sandbox, net
 # Environment: BIN (cloud-hypervisor), QEMU (qemu-system-x86_64).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -334,6 +334,28 @@ def bench_memory(report, ch, qemu, guests, iterations, settle_s):
     report.add("vmm_rss_total_MiB", "MiB", f"{common}; VmRSS", [s[1] for s in ours], [s[1] for s in theirs])
 
 
+# --- sandbox start-up cost (cloud-hypervisor only: QEMU's -sandbox is a different thing) ----------------------
+
+def bench_sandbox(report, ch, repo, iterations):
+    out = subprocess.run([os.path.join(repo, "scripts", "bench-sandbox.sh")], capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "BIN": ch.binary, "ITERATIONS": str(iterations)})
+    if out.returncode != 0:
+        raise BenchError(f"bench-sandbox.sh failed: {out.stderr.strip()[-400:]}")
+    figures = {}
+    for line in out.stdout.splitlines():
+        figure = json.loads(line)
+        figures[figure["name"]] = figure
+    for name, figure in figures.items():
+        if "unavailable" in figure:
+            report.unavailable(name, figure["unavailable"])
+        elif figure.get("unit") == "ms":
+            report.add(name, "ms", "scripts/bench-sandbox.sh: VMM start to the `halt` guest's first instruction (the VMM's "
+                       "log timestamp), 1 GiB, disk, file serial, event monitor, API socket; " + figure["flags"],
+                       figure["values"])
+        else:
+            report.add(name, "ratio", f"{figure['measured']} (target {figure['target']})", [figure["value"]])
+
+
 # --- driver --------------------------------------------------------------------------------------------------
 
 def host_description(qemu_binary):
@@ -390,6 +412,9 @@ def main():
          lambda: bench_memory(report, ch, qemu, args.guests, iterations(5), args.settle)),
         ("block", [f"{job[0]}_{unit}" for job in BLOCK_JOBS for unit in ("MiBps", "IOPS")],
          lambda: bench_block(report, ch, qemu, args.guests, iterations(3), args.workdir)),
+        ("sandbox", ["boot_time_1g_unconfined_ms", "boot_time_1g_seccomp_ms", "boot_time_1g_landlock_ms",
+                     "boot_time_1g_sandboxed_ms"],
+         lambda: bench_sandbox(report, ch, args.repo, iterations(20))),
         ("net", [job[0] for job in NET_JOBS],
          lambda: bench_net(report, ch, qemu, args.guests, iterations(3), args.workdir)),
     ]
