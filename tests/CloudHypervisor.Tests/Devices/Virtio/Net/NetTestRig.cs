@@ -107,6 +107,23 @@ internal sealed unsafe class NetTestRig : IDisposable
         throw new KeyNotFoundException(name);
     }
 
+    /// <summary>Sends one control command (class, command, a 2-byte argument) on control queue <paramref name="queue"/>
+    /// as a three-descriptor chain and returns the ack byte the device wrote.</summary>
+    public byte SendControlCommand(int queue, byte commandClass, byte command, ushort data)
+    {
+        Driver.Memory.Write(0x7_0000, [commandClass, command]);
+        Driver.Memory.WriteValue(0x7_1000, data);
+        Driver.Memory.Write(0x7_2000, [0xFF]);
+        var table = VirtioGuestDriver.DescTable(queue);
+        Driver.WriteDescriptor(table, 0, 0x7_0000, 2, VirtqDescriptor.FlagNext, 1);
+        Driver.WriteDescriptor(table, 1, 0x7_1000, 2, VirtqDescriptor.FlagNext, 2);
+        Driver.WriteDescriptor(table, 2, 0x7_2000, 1, VirtqDescriptor.FlagWrite, 0);
+        Driver.Publish(queue, 0);
+        Driver.Kick(queue);
+        Assert.True(Driver.WaitUsed(queue, 1), "the control command was not answered");
+        return Driver.Memory.GetSpan(0x7_2000, 1)[0];
+    }
+
     public void Dispose()
     {
         Driver.Dispose();

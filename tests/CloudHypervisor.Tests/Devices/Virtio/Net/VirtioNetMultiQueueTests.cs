@@ -36,19 +36,8 @@ public sealed class VirtioNetMultiQueueTests
     {
         using var rig = new NetTestRig(pairs: 2);
         rig.Start(VirtioFeatures.Version1 | NetFeatures.Mac | NetFeatures.CtrlVq | NetFeatures.Mq);
-        var driver = rig.Driver;
-        driver.Memory.Write(0x7_0000, [NetControlQueue.ClassMq, NetControlQueue.CommandMqPairsSet]);
-        driver.Memory.WriteValue(0x7_1000, pairs);
-        driver.Memory.Write(0x7_2000, [0xFF]);
-        var table = VirtioGuestDriver.DescTable(Ctrl);
-        driver.WriteDescriptor(table, 0, 0x7_0000, 2, VirtqDescriptor.FlagNext, 1);
-        driver.WriteDescriptor(table, 1, 0x7_1000, 2, VirtqDescriptor.FlagNext, 2);
-        driver.WriteDescriptor(table, 2, 0x7_2000, 1, VirtqDescriptor.FlagWrite, 0);
-        driver.Publish(Ctrl, 0);
-        driver.Kick(Ctrl);
 
-        Assert.True(driver.WaitUsed(Ctrl, 1));
-        Assert.Equal(expected, driver.Memory.GetSpan(0x7_2000, 1)[0]);
+        Assert.Equal(expected, rig.SendControlCommand(Ctrl, NetControlQueue.ClassMq, NetControlQueue.CommandMqPairsSet, pairs));
     }
 
     [Fact]

@@ -142,20 +142,9 @@ public sealed class VirtioNetTests
     {
         using var rig = new NetTestRig();
         rig.Start();
-        var driver = rig.Driver;
-        driver.Memory.Write(0x7_0000, [commandClass, command]);
-        driver.Memory.WriteValue(0x7_1000, data);
-        driver.Memory.Write(0x7_2000, [0xFF]);
-        var table = VirtioGuestDriver.DescTable(Ctrl);
-        driver.WriteDescriptor(table, 0, 0x7_0000, 2, VirtqDescriptor.FlagNext, 1);
-        driver.WriteDescriptor(table, 1, 0x7_1000, 2, VirtqDescriptor.FlagNext, 2);
-        driver.WriteDescriptor(table, 2, 0x7_2000, 1, VirtqDescriptor.FlagWrite, 0);
-        driver.Publish(Ctrl, 0);
-        driver.Kick(Ctrl);
 
-        Assert.True(driver.WaitUsed(Ctrl, 1));
-        Assert.Equal(expected, driver.Memory.GetSpan(0x7_2000, 1)[0]);
-        Assert.Equal(5u, driver.UsedEntry(Ctrl, 0).Length);
+        Assert.Equal(expected, rig.SendControlCommand(Ctrl, commandClass, command, data));
+        Assert.Equal(5u, rig.Driver.UsedEntry(Ctrl, 0).Length);
     }
 
     [Fact]
