@@ -18,47 +18,22 @@ ITERATIONS="${ITERATIONS:-20}"
 [ -f build/guests/halt ] || { echo "bench-boot: build/guests/halt not found; run scripts/build-guests.sh" >&2; exit 1; }
 
 python3 - "$BIN" "$ITERATIONS" <<'PY'
-import json, os, re, select, signal, socket, statistics, subprocess, sys, tempfile, time
+import json, os, re, socket, subprocess, sys, tempfile, time
+sys.path.insert(0, "scripts/bench")
+from probe import ProbeError, first_instruction, stop, summary
 
 binary, iterations = sys.argv[1], int(sys.argv[2])
-first_instruction = re.compile(r"^cloud-hypervisor:\s+(\d+\.\d+)s: .*\[Debug I/O port: Kernel code 0x41\]")
 
 def fail(message):
     print(f"bench-boot: {message}", file=sys.stderr)
     sys.exit(1)
 
-def summary(name, samples, unit="ms", **extra):
-    ordered = sorted(samples)
-    print(json.dumps({"name": name, "mean": round(statistics.mean(samples), 3), "p50": round(statistics.median(samples), 3),
-                      "min": round(ordered[0], 3), "max": round(ordered[-1], 3), "unit": unit, "samples": len(samples), **extra}))
-
-def stop(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
 def boot_once():
-    start = time.perf_counter()
-    process = subprocess.Popen([binary, "-v", "--kernel", "build/guests/halt", "--serial", "null", "--console", "off",
-                                "--memory", "size=1G"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = start + 10
-        seen = []
-        while time.perf_counter() < deadline:
-            line = process.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            match = first_instruction.match(line)
-            if match:
-                return float(match.group(1)) * 1000.0, (time.perf_counter() - start) * 1000.0
-        fail("no 'Kernel code 0x41' line within 10 s:\n" + "".join(seen[-20:]))
-    finally:
-        stop(process)
+        return first_instruction([binary, "-v", "--kernel", "build/guests/halt", "--serial", "null", "--console", "off",
+                                  "--memory", "size=1G"])
+    except ProbeError as error:
+        fail(str(error))
 
 def api_socket_once(path):
     start = time.perf_counter()
@@ -82,8 +57,8 @@ def api_socket_once(path):
             os.unlink(path)
 
 reported, wall = zip(*(boot_once() for _ in range(iterations)))
-summary("boot_time_1g_ms", list(reported), target=15, measured="VMM start to first guest instruction (VMM log timestamp)")
-summary("boot_time_1g_wall_ms", list(wall), measured="spawn to the first-instruction log line arriving")
+summary("boot_time_1g_ms", list(reported), "ms", target=15, measured="VMM start to first guest instruction (VMM log timestamp)")
+summary("boot_time_1g_wall_ms", list(wall), "ms", measured="spawn to the first-instruction log line arriving")
 
 with tempfile.TemporaryDirectory() as directory:
     path = os.path.join(directory, "api.sock")
@@ -95,5 +70,5 @@ with tempfile.TemporaryDirectory() as directory:
             break
         samples.append(elapsed)
     else:
-        summary("api_socket_ready_ms", samples, measured="spawn to the API socket accepting a connection")
+        summary("api_socket_ready_ms", samples, "ms", measured="spawn to the API socket accepting a connection")
 PY

@@ -15,7 +15,9 @@ SETTLE_SECONDS="${SETTLE_SECONDS:-2}"
 [ -f build/guests/halt ] || { echo "bench-memory: build/guests/halt not found; run scripts/build-guests.sh" >&2; exit 1; }
 
 python3 - "$BIN" "$RUNS" "$SETTLE_SECONDS" <<'PY'
-import json, signal, statistics, subprocess, sys, time
+import subprocess, sys, time
+sys.path.insert(0, "scripts/bench")
+from probe import stop, summary
 
 binary, runs, settle = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 ram_kib = 1 << 20
@@ -23,11 +25,6 @@ ram_kib = 1 << 20
 def fail(message):
     print(f"bench-memory: {message}", file=sys.stderr)
     sys.exit(1)
-
-def summary(name, samples, **extra):
-    ordered = sorted(samples)
-    print(json.dumps({"name": name, "mean": round(statistics.mean(samples), 3), "p50": round(statistics.median(samples), 3),
-                      "min": round(ordered[0], 3), "max": round(ordered[-1], 3), "unit": "MiB", "samples": len(samples), **extra}))
 
 def vm_rss_kib(pid):
     with open(f"/proc/{pid}/status") as status:
@@ -69,15 +66,10 @@ def measure():
         total, guest = vm_rss_kib(process.pid), guest_ram_rss_kib(process.pid)
         return total / 1024, guest / 1024
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 totals, guests = zip(*(measure() for _ in range(runs)))
-summary("vmm_rss_beyond_guest_ram_1g_idle_mib", [t - g for t, g in zip(totals, guests)], target=15)
-summary("vmm_rss_total_1g_idle_mib", list(totals))
-summary("guest_ram_touched_1g_idle_mib", list(guests))
+summary("vmm_rss_beyond_guest_ram_1g_idle_mib", [t - g for t, g in zip(totals, guests)], "MiB", target=15)
+summary("vmm_rss_total_1g_idle_mib", list(totals), "MiB")
+summary("guest_ram_touched_1g_idle_mib", list(guests), "MiB")
 PY

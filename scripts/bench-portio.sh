@@ -20,7 +20,9 @@ RUNS="${RUNS:-5}"
 scripts/build-guests.sh >/dev/null || { echo "bench-portio: scripts/build-guests.sh failed" >&2; exit 1; }
 
 python3 - "$BIN" "$ITERATIONS" "$RUNS" <<'PY'
-import json, re, statistics, subprocess, sys
+import json, re, subprocess, sys
+sys.path.insert(0, "scripts/bench")
+from probe import summary
 
 binary, iterations, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 debug_port = re.compile(r"\[Debug I/O port: Kernel code 0x(4[23])\] \d+\.(\d+) seconds")
@@ -44,11 +46,6 @@ def vmm():
     if out.returncode != 0 or "42" not in marks or "43" not in marks:
         fail(f"iobench under {binary} failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
     return (marks["43"] - marks["42"]) * 1000.0 / iterations
-
-def summary(name, samples, unit, **extra):
-    ordered = sorted(samples)
-    print(json.dumps({"name": name, "mean": round(statistics.mean(samples), 3), "p50": round(statistics.median(samples), 3),
-                      "min": round(ordered[0], 3), "max": round(ordered[-1], 3), "unit": unit, "samples": len(samples), **extra}))
 
 raw, ours, ratios, unpaged = [], [], [], []
 for _ in range(runs):

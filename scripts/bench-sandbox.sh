@@ -20,10 +20,11 @@ ITERATIONS="${ITERATIONS:-20}"
 [ -f build/guests/halt ] || { echo "bench-sandbox: build/guests/halt not found; run scripts/build-guests.sh" >&2; exit 1; }
 
 python3 - "$BIN" "$ITERATIONS" <<'PY'
-import ctypes, json, os, re, signal, statistics, subprocess, sys, tempfile, time
+import ctypes, json, os, statistics, sys, tempfile
+sys.path.insert(0, "scripts/bench")
+from probe import ProbeError, first_instruction, summary
 
 binary, iterations = sys.argv[1], int(sys.argv[2])
-first_instruction = re.compile(r"^cloud-hypervisor:\s+(\d+\.\d+)s: .*\[Debug I/O port: Kernel code 0x41\]")
 configurations = {
     "boot_time_1g_unconfined_ms": ["--seccomp", "false"],
     "boot_time_1g_seccomp_ms": ["--seccomp", "true"],
@@ -41,38 +42,19 @@ def fail(message):
     print(f"bench-sandbox: {message}", file=sys.stderr)
     sys.exit(1)
 
-def stop(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
 def boot_once(directory, flags):
     for name in ("api.sock", "api.sock.lock"):
         path = os.path.join(directory, name)
         if os.path.exists(path):
             os.unlink(path)
-    arguments = [binary, "-v", *flags, "--kernel", "build/guests/halt", "--console", "off", "--memory", "size=1G",
-                 "--serial", f"file={directory}/serial.log", "--disk", f"path={directory}/disk.img,image_type=raw",
-                 "--event-monitor", f"path={directory}/events.json", "--api-socket", f"path={directory}/api.sock"]
-    process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.perf_counter() + 10
-        seen = []
-        while time.perf_counter() < deadline:
-            line = process.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            match = first_instruction.match(line)
-            if match:
-                return float(match.group(1)) * 1000.0
-        fail(f"no 'Kernel code 0x41' line within 10 s ({' '.join(flags)}):\n" + "".join(seen[-20:]))
-    finally:
-        stop(process)
+        reported, _ = first_instruction([
+            binary, "-v", *flags, "--kernel", "build/guests/halt", "--console", "off", "--memory", "size=1G",
+            "--serial", f"file={directory}/serial.log", "--disk", f"path={directory}/disk.img,image_type=raw",
+            "--event-monitor", f"path={directory}/events.json", "--api-socket", f"path={directory}/api.sock"])
+        return reported
+    except ProbeError as error:
+        fail(f"{' '.join(flags)}: {error}")
 
 names = [name for name in configurations if name not in unavailable]
 samples = {name: [] for name in names}
@@ -89,10 +71,7 @@ for name in configurations:
     if name in unavailable:
         print(json.dumps({"name": name, "unavailable": unavailable[name]}))
         continue
-    values = sorted(samples[name])
-    print(json.dumps({"name": name, "mean": round(statistics.mean(values), 3), "p50": round(statistics.median(values), 3),
-                      "min": round(values[0], 3), "max": round(values[-1], 3), "unit": "ms", "samples": len(values),
-                      "flags": " ".join(configurations[name]), "values": [round(v, 3) for v in samples[name]]}))
+    summary(name, samples[name], "ms", flags=" ".join(configurations[name]), values=[round(v, 3) for v in samples[name]])
 
 baseline = samples["boot_time_1g_unconfined_ms"]
 for name in names[1:]:
