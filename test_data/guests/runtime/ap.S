@@ -6,6 +6,7 @@
  * page tables, takes a stack and calls ap_main_fn(index). Returning halts.
  */
 #include "layout.h"
+#include "long_mode.h"
 
         .text
         .code16
@@ -31,35 +32,11 @@ ap_trampoline_end:
 
         .code32
 ap_entry32:
-        movl    $SEL_KERNEL_DATA, %eax
-        movl    %eax, %ds
-        movl    %eax, %es
-        movl    %eax, %ss
-        movl    %eax, %fs
-        movl    %eax, %gs
-        movl    $pml4, %eax
-        movl    %eax, %cr3
-        movl    %cr4, %eax
-        orl     $0x20, %eax                     /* PAE */
-        movl    %eax, %cr4
-        movl    $0xC0000080, %ecx               /* EFER */
-        rdmsr
-        orl     $0x100, %eax                    /* LME */
-        wrmsr
-        movl    %cr0, %eax
-        andl    $0x9FFFFFFF, %eax               /* caches on: INIT leaves CD and NW set */
-        orl     $0x80000001, %eax               /* PG | PE */
-        movl    %eax, %cr0
-        ljmp    $SEL_KERNEL_CODE64, $ap_long64
+        enter_long_mode ap_long64
 
         .code64
 ap_long64:
-        movl    $SEL_KERNEL_DATA, %eax
-        movl    %eax, %ds
-        movl    %eax, %es
-        movl    %eax, %ss
-        movl    %eax, %fs
-        movl    %eax, %gs
+        load_data_segments
         lidt    ap_idtr(%rip)
         movl    $1, %eax
         lock xaddl %eax, ap_next_index(%rip)

@@ -9,6 +9,7 @@
  * All three write the boot marker 0x41 to port 0x80 first.
  */
 #include "layout.h"
+#include "long_mode.h"
 
         .section .head, "ax"
         .code32
@@ -56,34 +57,11 @@ common32:
         cli
         lgdt    gdt_ptr
         ljmp    $SEL_KERNEL_CODE32, $1f
-1:      movl    $SEL_KERNEL_DATA, %eax
-        movl    %eax, %ds
-        movl    %eax, %es
-        movl    %eax, %ss
-        movl    %eax, %fs
-        movl    %eax, %gs
-        movl    $pml4, %eax
-        movl    %eax, %cr3
-        movl    %cr4, %eax
-        orl     $0x20, %eax                     /* PAE */
-        movl    %eax, %cr4
-        movl    $0xC0000080, %ecx               /* EFER */
-        rdmsr
-        orl     $0x100, %eax                    /* LME */
-        wrmsr
-        movl    %cr0, %eax
-        orl     $0x80000001, %eax               /* PG | PE */
-        movl    %eax, %cr0
-        ljmp    $SEL_KERNEL_CODE64, $long64
+1:      enter_long_mode long64
 
         .code64
 long64:
-        movl    $SEL_KERNEL_DATA, %eax
-        movl    %eax, %ds
-        movl    %eax, %es
-        movl    %eax, %ss
-        movl    %eax, %fs
-        movl    %eax, %gs
+        load_data_segments
         movq    $kernel_stack_top, %rsp
         movq    $__bss_start, %rdi
         movq    $__bss_end, %rcx
