@@ -1,5 +1,6 @@
 using CloudHypervisor.Devices.Interrupts;
 using CloudHypervisor.Hypervisor;
+using CloudHypervisor.Tests.Hypervisor;
 
 namespace CloudHypervisor.Tests.Devices;
 
@@ -54,40 +55,14 @@ public class GsiRoutingTableTests
         Assert.Equal([new MsiMessage(0xFEE0_0008, 0x24)], vm.Signalled);
     }
 
-    private sealed class RecordingVm : IVm
+    private sealed class RecordingVm : UnsupportedVm
     {
         public List<MsiRoute[]> Tables { get; } = [];
 
         public List<MsiMessage> Signalled { get; } = [];
 
-        public uint TscKhz => 0;
+        public override void SetGsiRouting(ReadOnlySpan<MsiRoute> routes) => Tables.Add(routes.ToArray());
 
-        public void SetGsiRouting(ReadOnlySpan<MsiRoute> routes) => Tables.Add(routes.ToArray());
-
-        public void SignalMsi(MsiMessage message) => Signalled.Add(message);
-
-        public void SetUserMemoryRegion(uint slot, ulong guestAddress, ulong size, nint hostAddress, bool readOnly = false) => throw new NotSupportedException();
-
-        public void EnableSplitIrqChip(uint ioapicPins) => throw new NotSupportedException();
-
-        public void EnableX2ApicApi() => throw new NotSupportedException();
-
-        public void SetTssAddress(ulong address) => throw new NotSupportedException();
-
-        public void SetIdentityMapAddress(ulong address) => throw new NotSupportedException();
-
-        public IVcpu CreateVcpu(int id) => throw new NotSupportedException();
-
-        public void RegisterIrqFd(int eventFd, uint gsi) => throw new NotSupportedException();
-
-        public void UnregisterIrqFd(int eventFd, uint gsi) => throw new NotSupportedException();
-
-        public void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null) => throw new NotSupportedException();
-
-        public void UnregisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null) => throw new NotSupportedException();
-
-        public void Dispose()
-        {
-        }
+        public override void SignalMsi(MsiMessage message) => Signalled.Add(message);
     }
 }

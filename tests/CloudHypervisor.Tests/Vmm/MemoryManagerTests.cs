@@ -1,6 +1,7 @@
 using CloudHypervisor.Arch.Memory;
 using CloudHypervisor.Contracts;
 using CloudHypervisor.Hypervisor;
+using CloudHypervisor.Tests.Hypervisor;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Vmm;
 using CloudHypervisor.Vmm.Memory;
@@ -222,39 +223,11 @@ public class MemoryManagerTests
         return zone;
     }
 
-    private sealed class SlotRecordingVm : IVm
+    private sealed class SlotRecordingVm : UnsupportedVm
     {
         public List<(uint Slot, ulong Start, ulong Size)> Slots { get; } = [];
 
-        public uint TscKhz => 0;
-
-        public void SetUserMemoryRegion(uint slot, ulong guestAddress, ulong size, nint hostAddress, bool readOnly = false) =>
+        public override void SetUserMemoryRegion(uint slot, ulong guestAddress, ulong size, nint hostAddress, bool readOnly = false) =>
             Slots.Add((slot, guestAddress, size));
-
-        public void SetGsiRouting(ReadOnlySpan<MsiRoute> routes) => throw new NotSupportedException();
-
-        public void SignalMsi(MsiMessage message) => throw new NotSupportedException();
-
-        public void EnableSplitIrqChip(uint ioapicPins) => throw new NotSupportedException();
-
-        public void EnableX2ApicApi() => throw new NotSupportedException();
-
-        public void SetTssAddress(ulong address) => throw new NotSupportedException();
-
-        public void SetIdentityMapAddress(ulong address) => throw new NotSupportedException();
-
-        public IVcpu CreateVcpu(int id) => throw new NotSupportedException();
-
-        public void RegisterIrqFd(int eventFd, uint gsi) => throw new NotSupportedException();
-
-        public void UnregisterIrqFd(int eventFd, uint gsi) => throw new NotSupportedException();
-
-        public void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null) => throw new NotSupportedException();
-
-        public void UnregisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null) => throw new NotSupportedException();
-
-        public void Dispose()
-        {
-        }
     }
 }

@@ -1,6 +1,7 @@
 using CloudHypervisor.Devices.Interrupts;
 using CloudHypervisor.Devices.Pci;
 using CloudHypervisor.Hypervisor;
+using CloudHypervisor.Tests.Hypervisor;
 
 namespace CloudHypervisor.Tests.Devices.Pci;
 
@@ -62,7 +63,7 @@ public class MsiVectorGroupTests
         Assert.Equal(fds.Length, vm.Unregistered.Count);
     }
 
-    private sealed class RecordingVm : IVm
+    private sealed class RecordingVm : UnsupportedVm
     {
         public List<MsiRoute[]> Tables { get; } = [];
 
@@ -70,38 +71,14 @@ public class MsiVectorGroupTests
 
         public List<(int Fd, uint Gsi)> Unregistered { get; } = [];
 
-        public uint TscKhz => 0;
+        public override void SetGsiRouting(ReadOnlySpan<MsiRoute> routes) => Tables.Add(routes.ToArray());
 
-        public void SetGsiRouting(ReadOnlySpan<MsiRoute> routes) => Tables.Add(routes.ToArray());
+        public override void RegisterIrqFd(int eventFd, uint gsi) => IrqFds.Add((eventFd, gsi));
 
-        public void RegisterIrqFd(int eventFd, uint gsi) => IrqFds.Add((eventFd, gsi));
-
-        public void UnregisterIrqFd(int eventFd, uint gsi)
+        public override void UnregisterIrqFd(int eventFd, uint gsi)
         {
             IrqFds.Remove((eventFd, gsi));
             Unregistered.Add((eventFd, gsi));
-        }
-
-        public void SignalMsi(MsiMessage message) => throw new NotSupportedException();
-
-        public void RegisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null) => throw new NotSupportedException();
-
-        public void UnregisterIoEventFd(int eventFd, ulong address, bool isPio, uint length = 0, ulong? dataMatch = null) => throw new NotSupportedException();
-
-        public void SetUserMemoryRegion(uint slot, ulong guestAddress, ulong size, nint hostAddress, bool readOnly = false) => throw new NotSupportedException();
-
-        public void EnableSplitIrqChip(uint ioapicPins) => throw new NotSupportedException();
-
-        public void EnableX2ApicApi() => throw new NotSupportedException();
-
-        public void SetTssAddress(ulong address) => throw new NotSupportedException();
-
-        public void SetIdentityMapAddress(ulong address) => throw new NotSupportedException();
-
-        public IVcpu CreateVcpu(int id) => throw new NotSupportedException();
-
-        public void Dispose()
-        {
         }
     }
 }
