@@ -160,11 +160,7 @@ public class HttpServerTests
             BoundSocket(path, listen: false).Dispose(); // A crashed VMM leaves exactly this behind.
 
             Assert.True(File.Exists(path));
-            using var server = new HttpServer(ApiSocket.Listen(path), new HttpServerFixture.RecordingHandler(null));
-            server.Start();
-            using var client = new HttpTestClient(path);
-            client.Send(HttpServerFixture.PingRequest);
-            Assert.Equal(HttpServerFixture.PingResponse, client.ReadResponse());
+            AssertServesPing(ApiSocket.Listen(path), path);
         }
         finally
         {
@@ -215,11 +211,7 @@ public class HttpServerTests
             var socket = BoundSocket(path, listen: true);
             var fd = socket.Fd;
             socket.SetHandleAsInvalid(); // Ownership moves to the server, as with --api-socket fd=.
-            using var server = new HttpServer(ApiSocket.Adopt(fd), new HttpServerFixture.RecordingHandler(null));
-            server.Start();
-            using var client = new HttpTestClient(path);
-            client.Send(HttpServerFixture.PingRequest);
-            Assert.Equal(HttpServerFixture.PingResponse, client.ReadResponse());
+            AssertServesPing(ApiSocket.Adopt(fd), path);
         }
         finally
         {
@@ -409,6 +401,16 @@ public class HttpServerTests
     }
 
     /// <summary>A socket bound with raw syscalls (.NET's Socket unlinks its path when disposed).</summary>
+    /// <summary>A server on <paramref name="listener"/> answers a ping sent to <paramref name="path"/>.</summary>
+    private static void AssertServesPing(UnixSocketListener listener, string path)
+    {
+        using var server = new HttpServer(listener, new HttpServerFixture.RecordingHandler(null));
+        server.Start();
+        using var client = new HttpTestClient(path);
+        client.Send(HttpServerFixture.PingRequest);
+        Assert.Equal(HttpServerFixture.PingResponse, client.ReadResponse());
+    }
+
     private static unsafe SafeFd BoundSocket(string path, bool listen)
     {
         var socket = SafeFd.FromResult(Libc.Socket(Libc.AfUnix, Libc.SockStream | Libc.SockCloExec, 0));
