@@ -10,14 +10,13 @@ internal static class Program
         // Every file and socket the VMM creates is owner-only, as upstream.
         Libc.Umask(Convert.ToUInt32("077", 8));
         Thread.CurrentThread.Name = "main";
-        SeccompStartup.PrecompileInBackground(args);
         try
         {
             return CliRunner.Run(args);
         }
         finally
         {
-            SeccompStartup.JoinPrecompile();
+            SeccompStartup.JoinBackgroundSetUp();
         }
     }
 }

@@ -22,6 +22,7 @@ internal static class VmmLauncher
 {
     public static int Run(LaunchOptions options)
     {
+        var finalizerConfinement = options.LandlockEnable ? ServiceThreadSandbox.BeginConfiningFinalizerThread() : null;
         IHypervisor hypervisor;
         try
         {
@@ -44,7 +45,7 @@ internal static class VmmLauncher
             try
             {
                 EventLog.Emit("vmm", "starting");
-                return RunVmm(options, hypervisor);
+                return RunVmm(options, hypervisor, finalizerConfinement);
             }
             finally
             {
@@ -53,19 +54,21 @@ internal static class VmmLauncher
         }
     }
 
-    private static int RunVmm(LaunchOptions options, IHypervisor hypervisor)
+    private static int RunVmm(LaunchOptions options, IHypervisor hypervisor, ServiceThreadSandbox.FinalizerConfinement? finalizerConfinement)
     {
-        using var vmm = new VmmController(hypervisor, options.NoShutdown);
+        using var vmm = new VmmController(hypervisor, options.NoShutdown, commandLineVm: options.VmConfig is not null);
         SeccompStartup.WaitForSignalThread();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var api = StartApiServer(options, vmm);
 
-        if (StartCommandLineVm(options, vmm) is { } error)
+        var error = StartCommandLineVm(options, vmm);
+        SeccompStartup.EnterMainFilter();
+        if (error is not null)
         {
             vmm.Fail(error);
         }
-        else if (options.LandlockEnable && !(ServiceThreadSandbox.TryConfineFinalizerThread() && ServiceThreadSandbox.TryConfineCurrent("main")))
+        else if (finalizerConfinement is not null && !(finalizerConfinement.Wait() && ServiceThreadSandbox.TryConfineCurrent("main")))
         {
             vmm.Fail(new VmmException("Failed to apply Landlock"));
         }
@@ -101,7 +104,7 @@ internal static class VmmLauncher
         {
             try
             {
-                vmm.CreateVm(config);
+                vmm.CreateVm(config, commandLine: true);
             }
             catch (ChainedException e)
             {
@@ -110,7 +113,7 @@ internal static class VmmLauncher
 
             try
             {
-                vmm.BootVm();
+                vmm.BootVm(commandLine: true);
             }
             catch (ChainedException e)
             {

@@ -2,14 +2,23 @@ namespace CloudHypervisor.Sys.Seccomp;
 
 /// <summary>
 /// A seccomp filter: the syscalls a thread may make, compiled to the classic BPF program the kernel runs on
-/// every syscall. Shape (as Firecracker's seccompiler): the architecture must be x86-64 (anything else kills the
-/// process), then one compare-and-jump per allowed syscall in list order (hot syscalls first), falling through to
-/// <see cref="MismatchAction"/>; a syscall with argument conditions jumps to its own block, where each
-/// alternative checks its conditions (64-bit arguments as two 32-bit halves) and allows on the first that holds.
+/// every syscall. Shape: the architecture must be x86-64 (anything else kills the process), then a binary search
+/// over the sorted syscall numbers down to leaves of a few compares, each leaf ending in its own returns; a
+/// syscall with argument conditions jumps to its own block, where each alternative checks its conditions (64-bit
+/// arguments as two 32-bit halves) and allows on the first that holds.
 /// </summary>
+/// <remarks>
+/// Why a search rather than Firecracker's one compare per syscall in a row: when a filter is attached, the kernel
+/// runs it symbolically for every syscall number to find those it always allows (its action cache), so a linear
+/// program of a few hundred syscalls costs hundreds of thousands of steps at start-up, and as many compares on
+/// each syscall the cache cannot answer. A search costs a few dozen.
+/// </remarks>
 public sealed class SeccompFilter
 {
     public const uint AuditArchX86_64 = 0xC000_003E;
+
+    /// <summary>Syscalls a leaf of the search tests one by one.</summary>
+    private const int LeafSize = 8;
 
     // struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6].
     private const uint NrOffset = 0, ArchOffset = 4, ArgsOffset = 16;
@@ -20,7 +29,7 @@ public sealed class SeccompFilter
         MismatchAction = mismatchAction;
     }
 
-    /// <summary>One rule per syscall number, in first-seen order.</summary>
+    /// <summary>One rule per syscall number, in ascending number order.</summary>
     public IReadOnlyList<SyscallRule> Rules { get; }
 
     public uint MismatchAction { get; }
@@ -35,23 +44,34 @@ public sealed class SeccompFilter
             BpfInstruction.LoadWord(NrOffset),
         };
 
-        var dispatchStart = program.Count;
-        var allowIndex = dispatchStart + 2 * Rules.Count + 1;
-        var blocks = new List<BpfInstruction>();
-        var blocksStart = allowIndex + 1;
-        foreach (var rule in Rules)
+        // Jumps from a leaf to a rule's condition block: (instruction index, rule index), resolved once the blocks
+        // are laid out after the search.
+        var blockJumps = new List<(int At, int Rule)>();
+        if (Rules.Count == 0)
         {
-            var target = rule.IsUnconditional ? allowIndex : blocksStart + blocks.Count;
-            program.Add(BpfInstruction.JumpIfEqual((uint)rule.Number, 0, 1));
-            program.Add(BpfInstruction.JumpAlways((uint)(target - (program.Count + 1))));
-            if (!rule.IsUnconditional)
+            program.Add(BpfInstruction.Return(MismatchAction));
+        }
+        else
+        {
+            EmitSearch(program, blockJumps, 0, Rules.Count);
+        }
+
+        var blockStarts = new int[Rules.Count];
+        var blocks = new List<BpfInstruction>();
+        for (var i = 0; i < Rules.Count; i++)
+        {
+            if (!Rules[i].IsUnconditional)
             {
-                AppendConditionBlock(blocks, rule);
+                blockStarts[i] = program.Count + blocks.Count;
+                AppendConditionBlock(blocks, Rules[i]);
             }
         }
 
-        program.Add(BpfInstruction.Return(MismatchAction));
-        program.Add(BpfInstruction.Return(SeccompAction.Allow));
+        foreach (var (at, rule) in blockJumps)
+        {
+            program[at] = BpfInstruction.JumpAlways((uint)(blockStarts[rule] - (at + 1)));
+        }
+
         program.AddRange(blocks);
         if (program.Count > 4096)
         {
@@ -59,6 +79,53 @@ public sealed class SeccompFilter
         }
 
         return program.ToArray();
+    }
+
+    /// <summary>Rules [<paramref name="from"/>, <paramref name="to"/>): a leaf, or a split on the middle rule's number.</summary>
+    private void EmitSearch(List<BpfInstruction> program, List<(int At, int Rule)> blockJumps, int from, int to)
+    {
+        if (to - from <= LeafSize)
+        {
+            EmitLeaf(program, blockJumps, from, to);
+            return;
+        }
+
+        // A >= middle: on to the upper half (a 32-bit jump over the lower one), else fall into the lower half.
+        var middle = (from + to) / 2;
+        program.Add(BpfInstruction.JumpIfGreaterOrEqual((uint)Rules[middle].Number, 0, 1));
+        var jumpToUpper = program.Count;
+        program.Add(default);
+        EmitSearch(program, blockJumps, from, middle);
+        program[jumpToUpper] = BpfInstruction.JumpAlways((uint)(program.Count - (jumpToUpper + 1)));
+        EmitSearch(program, blockJumps, middle, to);
+    }
+
+    /// <summary>One compare per rule, then the leaf's own returns: mismatch, then allow.</summary>
+    private void EmitLeaf(List<BpfInstruction> program, List<(int At, int Rule)> blockJumps, int from, int to)
+    {
+        var length = 0;
+        for (var i = from; i < to; i++)
+        {
+            length += Rules[i].IsUnconditional ? 1 : 2;
+        }
+
+        var allowIndex = program.Count + length + 1;
+        for (var i = from; i < to; i++)
+        {
+            if (Rules[i].IsUnconditional)
+            {
+                program.Add(BpfInstruction.JumpIfEqual((uint)Rules[i].Number, checked((byte)(allowIndex - (program.Count + 1))), 0));
+            }
+            else
+            {
+                program.Add(BpfInstruction.JumpIfEqual((uint)Rules[i].Number, 0, 1));
+                blockJumps.Add((program.Count, i));
+                program.Add(default);
+            }
+        }
+
+        program.Add(BpfInstruction.Return(MismatchAction));
+        program.Add(BpfInstruction.Return(SeccompAction.Allow));
     }
 
     private void AppendConditionBlock(List<BpfInstruction> block, SyscallRule rule)
@@ -108,6 +175,7 @@ public sealed class SeccompFilter
                 : existing with { Alternatives = existing.Alternatives.Concat(rule.Alternatives).Distinct(AlternativeComparer.Instance).ToArray() };
         }
 
+        merged.Sort((a, b) => a.Number.CompareTo(b.Number));
         return merged;
     }
 

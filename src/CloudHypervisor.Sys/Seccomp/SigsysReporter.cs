@@ -38,7 +38,15 @@ public static unsafe class SigsysReporter
                 return;
             }
 
-            table = (Entry*)NativeMemory.AllocZeroed((nuint)(Capacity * sizeof(Entry)));
+            // Anonymous pages read as zero (no thread id) and are only faulted in as entries are written; zeroing a
+            // heap block would fault in all of them on the start-up path.
+            var pages = Libc.Mmap(0, (nuint)(Capacity * sizeof(Entry)), Libc.ProtRead | Libc.ProtWrite, Libc.MapPrivate | Libc.MapAnonymous, -1, 0);
+            if (pages == -1)
+            {
+                throw new SeccompException("Failed to map the SIGSYS reporter's thread table", OsException.Last());
+            }
+
+            table = (Entry*)pages;
             var action = default(Libc.SigAction);
             action.Handler = (nint)(delegate* unmanaged<int, byte*, void*, void>)&OnSigsys;
             action.Flags = Libc.SaSigInfo | Libc.SaResetHand | Libc.SaOnStack;

@@ -10,13 +10,21 @@ namespace CloudHypervisor.Vmm.Control;
 /// at a time, so the VM state machine never sees two actions at once and no vCPU ever waits
 /// on an API client.
 /// </summary>
+/// <remarks>
+/// The thread enters its seccomp filter before the first action that is not the command line's own VM start
+/// (<see cref="FilterTiming"/>): creating and booting that VM involves no input from a guest or an API client, so
+/// it runs before the filter and the filter's installation overlaps the guest's start instead of delaying it.
+/// </remarks>
 internal sealed class ControlThread : IDisposable
 {
-    private readonly BlockingCollection<Action> work = new();
+    private readonly BlockingCollection<(Action Run, FilterTiming Filter)> work = new();
     private readonly Thread thread;
+    private readonly bool filterAtStart;
+    private bool filtered;
 
-    public ControlThread(string name)
+    public ControlThread(string name, bool filterAtStart = true)
     {
+        this.filterAtStart = filterAtStart;
         thread = new Thread(Run) { Name = name, IsBackground = true };
         ThreadSandbox.Start(thread);
     }
@@ -24,7 +32,7 @@ internal sealed class ControlThread : IDisposable
     public bool IsCurrent => Thread.CurrentThread == thread;
 
     /// <summary>Runs <paramref name="action"/> on the VMM thread and returns its result or rethrows its error.</summary>
-    public T Invoke<T>(Func<T> action)
+    public T Invoke<T>(Func<T> action, FilterTiming filter = FilterTiming.Before)
     {
         if (IsCurrent)
         {
@@ -34,7 +42,7 @@ internal sealed class ControlThread : IDisposable
         T result = default!;
         ExceptionDispatchInfo? error = null;
         using var done = new ManualResetEventSlim();
-        var queued = Post(() =>
+        var queued = Post(filter, () =>
         {
             try
             {
@@ -59,19 +67,21 @@ internal sealed class ControlThread : IDisposable
         return result;
     }
 
-    public void Invoke(Action action) => Invoke(() =>
+    public void Invoke(Action action, FilterTiming filter = FilterTiming.Before) => Invoke(() =>
     {
         action();
         return true;
-    });
+    }, filter);
 
     /// <summary>Queues <paramref name="action"/> without waiting; safe from vCPU and signal threads.</summary>
     /// <returns>false once the VMM thread has stopped taking work (late events are dropped).</returns>
-    public bool Post(Action action)
+    public bool Post(Action action) => Post(FilterTiming.Before, action);
+
+    private bool Post(FilterTiming filter, Action action)
     {
         try
         {
-            work.Add(action);
+            work.Add((action, filter));
             return true;
         }
         catch (InvalidOperationException)
@@ -96,10 +106,52 @@ internal sealed class ControlThread : IDisposable
 
     private void Run()
     {
-        ThreadSandbox.Enter(SeccompThreadKind.Vmm);
-        foreach (var action in work.GetConsumingEnumerable())
+        NativeThreadName.ApplyCurrent();
+        if (filterAtStart)
         {
-            action();
+            EnterFilter();
+        }
+
+        foreach (var (action, filter) in work.GetConsumingEnumerable())
+        {
+            if (filter == FilterTiming.Before)
+            {
+                EnterFilter();
+            }
+
+            try
+            {
+                action();
+            }
+            finally
+            {
+                if (filter == FilterTiming.After)
+                {
+                    EnterFilter();
+                }
+            }
         }
     }
+
+    private void EnterFilter()
+    {
+        if (!filtered)
+        {
+            filtered = true;
+            ThreadSandbox.Enter(SeccompThreadKind.Vmm);
+        }
+    }
+}
+
+/// <summary>When the VMM thread enters its seccomp filter, relative to an action it runs.</summary>
+public enum FilterTiming
+{
+    /// <summary>Before the action (every action but the command line's VM start).</summary>
+    Before,
+
+    /// <summary>Not for this action: the command line's VM creation, which the boot follows.</summary>
+    NotYet,
+
+    /// <summary>Once the action is done: the command line's VM boot.</summary>
+    After,
 }

@@ -19,7 +19,7 @@ public sealed partial class VmmController : IDisposable
 {
     private readonly IHypervisor hypervisor;
     private readonly bool noShutdown;
-    private readonly ControlThread thread = new("vmm");
+    private readonly ControlThread thread;
     private readonly TaskCompletionSource<VmmExit> exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ColdPlugged coldPlugged = new();
     private VmConfig? config;
@@ -31,10 +31,15 @@ public sealed partial class VmmController : IDisposable
     /// <summary>The VMM thread is confined by Landlock (for good: a thread can never leave its sandbox).</summary>
     private bool sandboxed;
 
-    public VmmController(IHypervisor hypervisor, bool noShutdown)
+    /// <param name="commandLineVm">
+    /// A VM comes from the command line: the VMM thread defers its seccomp filter until that VM has booted
+    /// (<see cref="CreateVm"/> and <see cref="BootVm"/> with <c>commandLine</c>); otherwise it filters itself at once.
+    /// </param>
+    public VmmController(IHypervisor hypervisor, bool noShutdown, bool commandLineVm = false)
     {
         this.hypervisor = hypervisor;
         this.noShutdown = noShutdown;
+        thread = new ControlThread("vmm", filterAtStart: !commandLineVm);
     }
 
     /// <summary>Completes when the VMM should end the process (vmm.shutdown, guest poweroff, fatal error, signal).</summary>
@@ -48,7 +53,8 @@ public sealed partial class VmmController : IDisposable
         Features = [.. VmmVersion.Features],
     };
 
-    public void CreateVm(VmConfig newConfig) => thread.Invoke(() =>
+    /// <param name="commandLine">The command line's VM: created before the VMM thread's seccomp filter is on.</param>
+    public void CreateVm(VmConfig newConfig, bool commandLine = false) => thread.Invoke(() =>
     {
         if (config is not null)
         {
@@ -61,9 +67,12 @@ public sealed partial class VmmController : IDisposable
         }
 
         config = newConfig;
-    });
+    }, commandLine ? FilterTiming.NotYet : FilterTiming.Before);
 
-    public void BootVm() => thread.Invoke(() =>
+    public void BootVm() => BootVm(commandLine: false);
+
+    /// <param name="commandLine">The command line's VM: the VMM thread enters its seccomp filter once it booted.</param>
+    public void BootVm(bool commandLine) => thread.Invoke(() =>
     {
         if (vm is not null)
         {
@@ -73,7 +82,7 @@ public sealed partial class VmmController : IDisposable
         EventLog.Emit("vm", "booting");
         StartVm(config ?? throw VmError.ConfigMissing());
         EventLog.Emit("vm", "booted");
-    });
+    }, commandLine ? FilterTiming.After : FilterTiming.Before);
 
     public void ShutdownVm() => thread.Invoke(() =>
     {

@@ -26,30 +26,49 @@ public static class ServiceThreadSandbox
     }
 
     /// <summary>
-    /// A thread can only confine itself, so a finalizer does it on the finalizer thread: one unreachable
-    /// object, one collection, and a wait for its finalizer.
+    /// A thread can only confine itself, so a finalizer does it on the finalizer thread: one unreachable object
+    /// and one collection. Done first thing, while the heap is nearly empty and no other managed thread runs: the
+    /// collection then stops nobody (after the boot it would stall the vCPUs' first exits), and it need not be
+    /// waited for until main confines itself (<see cref="FinalizerConfinement.Wait"/>).
     /// </summary>
-    public static bool TryConfineFinalizerThread()
+    public static FinalizerConfinement BeginConfiningFinalizerThread()
     {
-        var outcome = new ConfinementOutcome();
+        var outcome = new FinalizerConfinement();
         AbandonConfiner(outcome);
 
-        // The object is in generation 0, so collecting that generation alone finds it (and stays cheap).
+        // The object is in generation 0, so collecting that generation alone finds it.
         GC.Collect(0, GCCollectionMode.Forced, blocking: true);
-        GC.WaitForPendingFinalizers();
-        return outcome.Confined;
+        return outcome;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void AbandonConfiner(ConfinementOutcome outcome) => _ = new FinalizerConfiner(outcome);
+    private static void AbandonConfiner(FinalizerConfinement outcome) => _ = new FinalizerConfiner(outcome);
 
-    private sealed class ConfinementOutcome
+    /// <summary>The finalizer thread's confinement, under way or done.</summary>
+    public sealed class FinalizerConfinement
     {
-        public volatile bool Confined;
+        private volatile bool done, confined;
+
+        /// <returns>Whether the finalizer thread is confined, once its finalizer has run.</returns>
+        public bool Wait()
+        {
+            if (!done)
+            {
+                GC.WaitForPendingFinalizers();
+            }
+
+            return confined;
+        }
+
+        internal void Complete(bool outcome)
+        {
+            confined = outcome;
+            done = true;
+        }
     }
 
-    private sealed class FinalizerConfiner(ConfinementOutcome outcome)
+    private sealed class FinalizerConfiner(FinalizerConfinement outcome)
     {
-        ~FinalizerConfiner() => outcome.Confined = TryConfineCurrent("finalizer");
+        ~FinalizerConfiner() => outcome.Complete(TryConfineCurrent("finalizer"));
     }
 }

@@ -51,31 +51,30 @@ public static class SeccompFilters
     public static bool CreatesThreads(SeccompThreadKind kind) =>
         kind is SeccompThreadKind.Vmm or SeccompThreadKind.Spawner or SeccompThreadKind.SignalHandler or SeccompThreadKind.VirtioWatchdog;
 
-    private static SeccompProgram? precompiledVmm;
+    /// <summary>The default mode's programs, compiled ahead by <see cref="PrecompileDefault"/> or on first use.</summary>
+    private static readonly SeccompProgram?[] DefaultPrograms = new SeccompProgram?[Enum.GetValues<SeccompThreadKind>().Length];
 
     /// <summary>
-    /// Compiles the VMM thread's program (the longest: every list) for the default mode ahead of
-    /// <see cref="Enable"/>, on a thread of the caller's choosing, so that start-up overlaps it with parsing
-    /// the command line. The caller orders this before <see cref="Enable"/> (it joins that thread).
+    /// Compiles, for the default mode, the programs start-up installs last: the vCPU's, then the VMM thread's (the
+    /// longest: every list), so that start-up can overlap compiling them with parsing the command line and building
+    /// the VM on a thread of the caller's choosing. A thread that needs one before it is ready compiles its own.
     /// </summary>
-    public static void PrecompileVmm() =>
-        precompiledVmm = new SeccompProgram(Filter(SeccompThreadKind.Vmm, SeccompMode.Trap, Libc.GetPid()).Compile());
+    public static void PrecompileDefault()
+    {
+        var pid = Libc.GetPid();
+        foreach (var kind in (ReadOnlySpan<SeccompThreadKind>)[SeccompThreadKind.Vcpu, SeccompThreadKind.Vmm])
+        {
+            var program = new SeccompProgram(Filter(kind, SeccompMode.Trap, pid).Compile());
+            Interlocked.CompareExchange(ref DefaultPrograms[(int)kind], program, null);
+        }
+    }
 
-    /// <summary>Compiles every kind's program for this process and has threads install them from now on.</summary>
-    /// <remarks>
-    /// Programs are compiled on first use, so start-up pays only for the kinds it runs; the spawner shares the VMM
-    /// thread's program (same rules), which its threads then need not install again.
-    /// </remarks>
+    /// <summary>Has threads install their kind's program from now on (compiled on first use, unless compiled ahead).</summary>
+    /// <remarks>The spawner shares the VMM thread's program (same rules), which its threads then need not install again.</remarks>
     public static void Enable(SeccompMode mode)
     {
         var pid = Libc.GetPid();
-        var programs = new SeccompProgram?[Enum.GetValues<SeccompThreadKind>().Length];
-        if (mode == SeccompMode.Trap)
-        {
-            programs[(int)SeccompThreadKind.Vmm] = precompiledVmm;
-        }
-
-        precompiledVmm = null;
+        var programs = mode == SeccompMode.Trap ? DefaultPrograms : new SeccompProgram?[DefaultPrograms.Length];
         if (mode == SeccompMode.Trap)
         {
             SigsysReporter.Install();

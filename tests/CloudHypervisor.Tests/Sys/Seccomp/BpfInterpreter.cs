@@ -9,7 +9,14 @@ namespace CloudHypervisor.Tests.Sys.Seccomp;
 /// </summary>
 internal static class BpfInterpreter
 {
-    public static uint Run(BpfInstruction[] program, int nr, ulong[]? args = null, uint arch = SeccompFilter.AuditArchX86_64)
+    public static uint Run(BpfInstruction[] program, int nr, ulong[]? args = null, uint arch = SeccompFilter.AuditArchX86_64) =>
+        Execute(program, nr, args, arch).Action;
+
+    /// <summary>How many instructions the program executes for syscall <paramref name="nr"/>, its return included.</summary>
+    public static int Steps(BpfInstruction[] program, int nr, ulong[]? args = null) =>
+        Execute(program, nr, args, SeccompFilter.AuditArchX86_64).Steps;
+
+    private static (uint Action, int Steps) Execute(BpfInstruction[] program, int nr, ulong[]? args, uint arch)
     {
         Validate(program);
         var data = new byte[64];
@@ -21,8 +28,10 @@ internal static class BpfInterpreter
         }
 
         uint accumulator = 0;
+        var steps = 0;
         for (var pc = 0; pc < program.Length; pc++)
         {
+            steps++;
             var insn = program[pc];
             switch (insn.Code)
             {
@@ -35,8 +44,11 @@ internal static class BpfInterpreter
                 case BpfInstruction.Jmp | BpfInstruction.Jeq | BpfInstruction.K32:
                     pc += accumulator == insn.K ? insn.JumpTrue : insn.JumpFalse;
                     break;
+                case BpfInstruction.Jmp | BpfInstruction.Jge | BpfInstruction.K32:
+                    pc += accumulator >= insn.K ? insn.JumpTrue : insn.JumpFalse;
+                    break;
                 case BpfInstruction.Ret | BpfInstruction.K32:
-                    return insn.K;
+                    return (insn.K, steps);
                 default:
                     throw new InvalidOperationException($"instruction {pc}: code 0x{insn.Code:x} is not one seccomp runs here");
             }
@@ -58,7 +70,8 @@ internal static class BpfInterpreter
             var targets = insn.Code switch
             {
                 BpfInstruction.Jmp | BpfInstruction.Ja => [pc + 1 + (long)insn.K],
-                BpfInstruction.Jmp | BpfInstruction.Jeq => new long[] { pc + 1 + insn.JumpTrue, pc + 1 + insn.JumpFalse },
+                BpfInstruction.Jmp | BpfInstruction.Jeq or BpfInstruction.Jmp | BpfInstruction.Jge =>
+                    new long[] { pc + 1 + insn.JumpTrue, pc + 1 + insn.JumpFalse },
                 _ => [],
             };
             foreach (var target in targets)
