@@ -1,7 +1,7 @@
 """Block and network throughput: the `vbench` guest drives virtio-blk / virtio-net from ring 3 under both VMMs.
 
 The guest times its own loop with rdtsc (the host's TSC: KVM does not scale it here), so the figure excludes boot
-and the harness's latency; cycles are turned into seconds with the host's TSC frequency. QEMU runs `-M q35` with
+and the harness's latency; cycles are turned into seconds with the host's TSC frequency. QEMU runs `-M q35` (qboot) with
 modern-only virtio-pci devices, the same raw image (format=raw, cache=writeback: QEMU's default) or the same TAP
 (vhost=off, its default).
 
@@ -53,7 +53,7 @@ NET_JOBS = [
 ]
 MULTI_QUEUE_VCPUS = 4
 RX_FLOWS = 64
-MIN_PAIR_SHARE = 0.1  # a receive pair carrying less than this share of the frames means the TAP did not spread them
+MIN_PAIR_SHARE = 0.1  # a pair carrying less than this share of the frames means they were not spread over the pairs
 
 
 def tsc_hz():
