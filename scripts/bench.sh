@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The performance suite, side by side with QEMU: every figure is measured for the published cloud-hypervisor and
-# for Debian's qemu-system-x86_64 (-M microvm, -cpu host,-arch-capabilities, KVM) in the same run, booting the same
-# guest-kit images the same way, alternating the two VMMs iteration by iteration.
+# for Debian's qemu-system-x86_64 (-M microvm, or -M q35 -bios qboot.rom for PCI devices; -cpu host,-arch-capabilities,
+# KVM) in the same run, booting the same guest-kit images the same way, alternating the two VMMs iteration by
+# iteration.
 #
 #   binary_size_MiB, binary_size_with_shared_libs_MiB
 #   cli_version_ms                     `--version`, spawn to exit
@@ -9,14 +10,16 @@
 #   boot_first_instruction[_N_vcpus]_ms, boot_first_serial_line[_N_vcpus]_ms, boot_time[_N_vcpus]_ms
 #                                      `hello` guest, 1 GiB, 1/2/16 vCPUs: spawn to its first port-0x80 write,
 #                                      to its first serial line, to the VMM exiting after its ACPI poweroff
+#   boot_time_pmem_ms                  boot_time_ms with a 128 MiB virtio-pmem file (QEMU -M q35, virtio-pmem-pci)
 #   portio_exit_ns, portio_exit_guest_tsc_cycles   `iobench` guest's ring-3 outb loop (raw KVM shown for reference)
 #   vmm_rss_beyond_guest_ram_MiB, vmm_rss_total_MiB idle `halt` guest, 1 GiB
 #   block_{read,write,random_read,random_write}_{MiBps,IOPS}
 #                                      `vbench` guest on a 512 MiB raw image (QEMU -M q35, virtio-blk-pci), timed
 #                                      by the guest; each also as a ratio to fio on the host (psync, same file)
-#   virtio_net_throughput_single_queue_{tx,rx}_{pps,gbps}
+#   virtio_net_throughput_{single,multi}_queue_{tx,rx}_{pps,gbps}
 #                                      `vbench` guest on a TAP in a private network namespace (QEMU virtio-net-pci,
-#                                      vhost=off); receive is fed by tap-blast (scripts/bench/tap-blast.c)
+#                                      vhost=off); receive is fed by tap-blast (scripts/bench/tap-blast.c); multi:
+#                                      two pairs on a multi-queue TAP, driven round robin from one vCPU
 #   virtio_net_latency_us              one 64-byte frame's round trip through tap-echo (scripts/bench/tap-echo.c)
 #   boot_time_1g_{unconfined,seccomp,landlock,sandboxed}_ms and their *_ratio[_min]
 #                                      scripts/bench-sandbox.sh (cloud-hypervisor only): start-up cost of the sandbox
@@ -56,6 +59,8 @@ if [ -z "$QEMU" ] || [ ! -x "$QEMU" ]; then
   exit 1
 fi
 [ -w /dev/kvm ] || { echo "bench: /dev/kvm is not usable" >&2; exit 1; }
+# QEMU's q35 runs boot qboot (qemu-system-data, a dependency of qemu-system-x86), as microvm does.
+[ -f /usr/share/qemu/qboot.rom ] || { echo "bench: /usr/share/qemu/qboot.rom not found (qemu-system-data)" >&2; exit 1; }
 
 if [ "$build" = 1 ]; then
   echo "bench: building the guest kit and publishing the binaries" >&2

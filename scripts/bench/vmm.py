@@ -9,9 +9,12 @@ VMM is spawned):
   - exit: the VMM process ending (a pidfd becoming readable), i.e. after the guest's ACPI poweroff.
 
 Devices (for the I/O benchmarks): raw disk images (cloud-hypervisor `--disk path=...,image_type=raw`, QEMU
-`-drive format=raw` behind modern-only virtio-blk-pci) and one existing TAP by name (`--net tap=`, QEMU
-`-netdev tap,ifname=,vhost=off` behind virtio-net-pci); QEMU then runs as `-M q35` (microvm has no PCI bus of its
-own). With netns= the VMM runs inside that network namespace (`ip netns exec`, which execs in place: same pid).
+`-drive format=raw` behind modern-only virtio-blk-pci), one existing TAP by name (`--net tap=`, QEMU
+`-netdev tap,ifname=,vhost=off` behind virtio-net-pci; with net_queue_pairs=N > 1 a multi-queue TAP:
+`num_queues=2N`, QEMU `queues=N` and `mq=on,vectors=2N+2`) and a virtio-pmem file (`--pmem file=`, QEMU
+`-object memory-backend-file,share=on` behind virtio-pmem-pci, which needs `-m ...,slots=,maxmem=`); QEMU then runs
+as `-M q35` (microvm has no PCI bus of its own) with qboot, microvm's firmware: SeaBIOS took ~3.5 s of each boot
+here. With netns= the VMM runs inside that network namespace (`ip netns exec`, which execs in place: same pid).
 """
 import os
 import re
@@ -22,6 +25,7 @@ import subprocess
 import tempfile
 import time
 
+QBOOT = "/usr/share/qemu/qboot.rom"
 CH_DEBUG_PORT = re.compile(rb"\[Debug I/O port: Kernel code 0x([0-9a-fA-F]{2})\]")
 
 
@@ -56,55 +60,80 @@ class Vmm:
     def __init__(self, binary):
         self.binary = binary
 
-    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket, disks=(), tap=None):
+    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket, devices):
         raise NotImplementedError
 
-    def start(self, kernel, cpus=1, memory_mib=1024, cmdline=None, watch_port80=False, disks=(), tap=None,
-              netns=None):
-        """Spawns the VMM with the guest; returns a RunningGuest (a context manager that stops the VMM)."""
+    def start(self, kernel, cpus=1, memory_mib=1024, cmdline=None, watch_port80=False, netns=None, **devices):
+        """Spawns the VMM with the guest and devices (disks=, tap=, net_queue_pairs=, pmem=); returns a
+        RunningGuest (a context manager that stops the VMM)."""
         argv_prefix = ["ip", "netns", "exec", netns] if netns else []
-        return RunningGuest(self, kernel, cpus, memory_mib, cmdline, watch_port80, disks, tap, argv_prefix)
+        devices = Devices(**devices)
+        return RunningGuest(self, kernel, cpus, memory_mib, cmdline, watch_port80, devices, argv_prefix)
+
+
+class Devices:
+    """The devices a benchmark attaches: raw disk images, one TAP by name (net_queue_pairs pairs), a pmem file."""
+
+    def __init__(self, disks=(), tap=None, net_queue_pairs=1, pmem=None):
+        self.disks, self.tap, self.net_queue_pairs, self.pmem = disks, tap, net_queue_pairs, pmem
+
+    def need_pci(self):
+        return bool(self.disks) or self.tap is not None or self.pmem is not None
 
 
 class CloudHypervisor(Vmm):
     name = "cloud-hypervisor"
 
-    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket, disks=(), tap=None):
+    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket, devices):
         argv = [self.binary, "--kernel", kernel, "--serial", "tty", "--console", "off",
                 "--memory", f"size={memory_mib}M", "--cpus", f"boot={cpus}"]
         if cmdline is not None:
             argv += ["--cmdline", cmdline]
-        if disks:
-            argv += ["--disk", *(f"path={disk},image_type=raw" for disk in disks)]
-        if tap is not None:
-            argv += ["--net", f"tap={tap}"]
+        if devices.disks:
+            argv += ["--disk", *(f"path={disk},image_type=raw" for disk in devices.disks)]
+        if devices.tap is not None:
+            queues = f",num_queues={2 * devices.net_queue_pairs}" if devices.net_queue_pairs > 1 else ""
+            argv += ["--net", f"tap={devices.tap}{queues}"]
+        if devices.pmem is not None:
+            argv += ["--pmem", f"file={devices.pmem}"]
         return argv
 
 
 class Qemu(Vmm):
     name = "qemu"
 
-    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket, disks=(), tap=None):
-        machine = "q35,accel=kvm" if disks or tap is not None else "microvm,accel=kvm"
-        argv = [self.binary, "-M", machine, "-cpu", "host,-arch-capabilities",
-                "-m", f"{memory_mib}M", "-smp", str(cpus), "-nodefaults", "-no-user-config", "-nographic",
+    def guest_argv(self, kernel, cpus, memory_mib, cmdline, debug_socket, devices):
+        machine = "q35,accel=kvm" if devices.need_pci() else "microvm,accel=kvm"
+        memory = f"{memory_mib}M"
+        if devices.pmem is not None:  # virtio-pmem is a memory device: it needs a slot and room above -m
+            pmem_mib = -(-os.path.getsize(devices.pmem) // (1 << 20))
+            memory += f",slots=1,maxmem={memory_mib + pmem_mib}M"
+        firmware = ["-bios", QBOOT] if devices.need_pci() else []
+        argv = [self.binary, "-M", machine, *firmware, "-cpu", "host,-arch-capabilities",
+                "-m", memory, "-smp", str(cpus), "-nodefaults", "-no-user-config", "-nographic",
                 "-serial", "stdio", "-monitor", "none", "-no-reboot", "-kernel", kernel]
         if cmdline is not None:
             argv += ["-append", cmdline]
         if debug_socket is not None:
             argv += ["-chardev", f"socket,id=port80,path={debug_socket}",
                      "-device", "isa-debugcon,iobase=0x80,chardev=port80"]
-        for index, disk in enumerate(disks):
+        for index, disk in enumerate(devices.disks):
             argv += ["-drive", f"if=none,id=d{index},file={disk},format=raw",
                      "-device", f"virtio-blk-pci,drive=d{index},disable-legacy=on"]
-        if tap is not None:
-            argv += ["-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no,vhost=off",
-                     "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
+        if devices.tap is not None:
+            pairs = devices.net_queue_pairs
+            queues, mq = (f",queues={pairs}", f",mq=on,vectors={2 * pairs + 2}") if pairs > 1 else ("", "")
+            argv += ["-netdev", f"tap,id=n0,ifname={devices.tap},script=no,downscript=no,vhost=off{queues}",
+                     "-device", f"virtio-net-pci,netdev=n0,disable-legacy=on{mq}"]
+        if devices.pmem is not None:
+            argv += ["-object", f"memory-backend-file,id=pm0,share=on,mem-path={devices.pmem},"
+                                f"size={os.path.getsize(devices.pmem)}",
+                     "-device", "virtio-pmem-pci,memdev=pm0,id=pmem0"]
         return argv
 
 
 class RunningGuest:
-    def __init__(self, vmm, kernel, cpus, memory_mib, cmdline, watch_port80, disks=(), tap=None, argv_prefix=()):
+    def __init__(self, vmm, kernel, cpus, memory_mib, cmdline, watch_port80, devices, argv_prefix=()):
         self.vmm = vmm
         self.run = GuestRun()
         self._directory = tempfile.TemporaryDirectory(prefix="ch-bench-")
@@ -116,7 +145,7 @@ class RunningGuest:
             self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self._listener.bind(debug_socket)
             self._listener.listen(1)
-        argv = [*argv_prefix, *vmm.guest_argv(kernel, cpus, memory_mib, cmdline, debug_socket, disks, tap)]
+        argv = [*argv_prefix, *vmm.guest_argv(kernel, cpus, memory_mib, cmdline, debug_socket, devices)]
         self._t0 = time.perf_counter()
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE)

@@ -16,6 +16,13 @@
  *       frame of ethertype 0x88B5 to come back (an echo on the host side);
  *       a reply missing after ~100 ms counts as an error and the frame is
  *       sent again. The loop starts at the first reply.
+ *   net-tx-mq | net-rx-mq  pairs=N (default 2) frame=BYTES count=N: as
+ *       net-tx / net-rx on N queue pairs: negotiates MQ and CTRL_VQ, sets N
+ *       pairs with VQ_PAIRS_SET on the control queue and drives every pair
+ *       from this one vCPU, round robin (the kit's ring 3 runs on the BSP
+ *       only). Receive counts IPv4/UDP frames to port 0x88B5 (distinct flows,
+ *       so that the host's multi-queue TAP spreads them over its queues).
+ *       Also prints "vbench: per-pair requests=A,B,...".
  *
  * Prints "vbench: <mode> requests=N bytes=B errors=E tsc-cycles=C". */
 #include "runtime.h"
@@ -35,6 +42,14 @@
 #define NET_HEADER       12
 #define NET_FRAME_MAX    1514
 #define NET_ETHERTYPE    0x88B5
+#define NET_UDP_PORT     0x88B5      /* net-rx-mq: destination port of the host's flows */
+
+#define VIRTIO_NET_F_CTRL_VQ (1ull << 17)
+#define VIRTIO_NET_F_MQ      (1ull << 22)
+#define VIRTIO_NET_CTRL_MQ   4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define MQ_MAX_PAIRS     4
+#define CTRL_TIMEOUT_CYCLES (10ull * 1000 * 1000 * 1000)
 
 struct blk_request_header {
     uint32_t type;
@@ -392,6 +407,203 @@ static void run_net(struct virtio_pci *d, const char *mode)
             job.frame, result.requests, result.bytes, result.errors, result.cycles);
 }
 
+/* ---- net, several queue pairs ---- */
+
+static uint8_t mq_memory[2 * MQ_MAX_PAIRS + 1][VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
+static struct virtq mq_rx[MQ_MAX_PAIRS], mq_tx[MQ_MAX_PAIRS], mq_ctrl;
+static uint32_t mq_pairs;
+static uint64_t per_pair[MQ_MAX_PAIRS];
+static uint8_t ctrl_header[2];
+static uint16_t ctrl_pairs;
+static volatile uint8_t ctrl_ack;
+
+/* Pair p's slot s: its own 2048 bytes in buffers. */
+static uint8_t *mq_slot(uint32_t pair, uint32_t slot) { return net_slot(pair * QUEUE_SIZE + slot); }
+
+static bool set_queue_pairs(uint16_t pairs)
+{
+    ctrl_header[0] = VIRTIO_NET_CTRL_MQ;
+    ctrl_header[1] = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
+    ctrl_pairs = pairs;
+    ctrl_ack = 0xFF;
+    struct virtq_buffer command[3] = {
+        { ctrl_header, sizeof(ctrl_header), false },
+        { &ctrl_pairs, sizeof(ctrl_pairs), false },
+        { (void *)&ctrl_ack, 1, true },
+    };
+    return virtq_transfer(&mq_ctrl, command, 3, CTRL_TIMEOUT_CYCLES) >= 0 && ctrl_ack == 0;
+}
+
+static bool start_mq(struct virtio_pci *d, uint32_t pairs)
+{
+    if (!virtio_start(d, VIRTIO_NET_F_CTRL_VQ | VIRTIO_NET_F_MQ)) {
+        kprintf("vbench: start failed status=0x%x\n", virtio_status(d));
+        return false;
+    }
+    /* status (offset 6) and max_virtqueue_pairs (8) as one 32-bit read, as net-mq does. */
+    uint16_t max_pairs = (uint16_t)(virtio_config_read32(d, 6) >> 16);
+    if (!(d->features & VIRTIO_NET_F_MQ) || !(d->features & VIRTIO_NET_F_CTRL_VQ) || max_pairs < pairs) {
+        kprintf("vbench: no %u queue pairs: mq=%u ctrl-vq=%u max_virtqueue_pairs=%u\n", pairs,
+                (d->features & VIRTIO_NET_F_MQ) != 0, (d->features & VIRTIO_NET_F_CTRL_VQ) != 0, max_pairs);
+        return false;
+    }
+    for (uint32_t p = 0; p < pairs; p++) {
+        if (!virtq_setup(d, &mq_rx[p], (uint16_t)(2 * p), QUEUE_SIZE, mq_memory[2 * p]) ||
+            !virtq_setup(d, &mq_tx[p], (uint16_t)(2 * p + 1), QUEUE_SIZE, mq_memory[2 * p + 1])) {
+            kprintf("vbench: pair %u setup failed\n", p);
+            return false;
+        }
+        mq_rx[p].avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+        mq_tx[p].avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+    }
+    if (!virtq_setup(d, &mq_ctrl, (uint16_t)(2 * max_pairs), QUEUE_SIZE, mq_memory[2 * MQ_MAX_PAIRS])) {
+        kprintf("vbench: control queue %u setup failed\n", 2 * max_pairs);
+        return false;
+    }
+    if (virtio_driver_ok(d) & 0xC0) {
+        kprintf("vbench: driver-ok failed status=0x%x\n", virtio_status(d));
+        return false;
+    }
+    if (!set_queue_pairs((uint16_t)pairs)) {
+        kprintf("vbench: VQ_PAIRS_SET %u not acknowledged (ack=0x%x)\n", pairs, ctrl_ack);
+        return false;
+    }
+    return true;
+}
+
+static uint64_t net_tx_mq_loop(uint64_t arg)
+{
+    const struct net_job *job = (const struct net_job *)arg;
+    uint64_t submitted = 0, completed = 0;
+    uint32_t length = NET_HEADER + job->frame;
+    outb(0x80, 0x42);
+    uint64_t begin = rdtsc();
+    for (uint32_t p = 0; p < mq_pairs; p++) {
+        struct virtq *q = &mq_tx[p];
+        for (uint16_t slot = 0; slot < q->size && submitted < job->count; slot++, submitted++) {
+            add_descriptor(q, slot, mq_slot(p, slot), length, 0, 0);
+            make_available(q, slot);
+        }
+        publish_and_notify(q);
+    }
+    while (completed < job->count && rdtsc() - begin < LIMIT_CYCLES) {
+        bool any = false;
+        for (uint32_t p = 0; p < mq_pairs; p++) {
+            struct virtq *q = &mq_tx[p];
+            uint32_t id, len;
+            bool used = false;
+            while (take_used(q, &id, &len)) {
+                completed++;
+                per_pair[p]++;
+                used = true;
+                if (id >= q->size)
+                    result.errors++;
+                else if (submitted < job->count) {
+                    make_available(q, (uint16_t)id);
+                    submitted++;
+                }
+            }
+            if (used)
+                publish_and_notify(q);
+            any |= used;
+        }
+        if (!any)
+            __asm__ volatile("pause");
+    }
+    result.cycles = rdtsc() - begin;
+    outb(0x80, 0x43);
+    result.requests = completed;
+    result.bytes = completed * job->frame;
+    return 0;
+}
+
+/* An IPv4/UDP frame to port NET_UDP_PORT: what tap-blast sends when asked for several flows. */
+static bool bench_udp(const uint8_t *frame, uint32_t len)
+{
+    if (len < 14 + 20 + 8 || (frame[12] << 8 | frame[13]) != 0x0800 || frame[14] >> 4 != 4 || frame[23] != 17)
+        return false;
+    uint32_t udp = 14 + (frame[14] & 15u) * 4;
+    return len >= udp + 8 && (frame[udp + 2] << 8 | frame[udp + 3]) == NET_UDP_PORT;
+}
+
+static uint64_t net_rx_mq_loop(uint64_t arg)
+{
+    const struct net_job *job = (const struct net_job *)arg;
+    uint64_t received = 0, begin = 0, waited = rdtsc();
+    for (uint32_t p = 0; p < mq_pairs; p++) {
+        struct virtq *q = &mq_rx[p];
+        for (uint16_t slot = 0; slot < q->size; slot++) {
+            add_descriptor(q, slot, mq_slot(p, slot), NET_HEADER + NET_FRAME_MAX, VIRTQ_DESC_F_WRITE, 0);
+            make_available(q, slot);
+        }
+        publish_and_notify(q);
+    }
+    while (received < job->count && rdtsc() - (begin ? begin : waited) < LIMIT_CYCLES) {
+        bool any = false;
+        for (uint32_t p = 0; p < mq_pairs; p++) {
+            struct virtq *q = &mq_rx[p];
+            uint32_t id, len;
+            bool used = false;
+            while (received < job->count && take_used(q, &id, &len)) {
+                used = true;
+                if (id >= q->size) {
+                    result.errors++;
+                    continue;
+                }
+                if (len > NET_HEADER && bench_udp(mq_slot(p, id) + NET_HEADER, len - NET_HEADER)) {
+                    if (received++ == 0) {
+                        outb(0x80, 0x42);
+                        begin = rdtsc();
+                    }
+                    per_pair[p]++;
+                    result.bytes += len - NET_HEADER;
+                }
+                make_available(q, (uint16_t)id);
+            }
+            if (used)
+                publish_and_notify(q);
+            any |= used;
+        }
+        if (!any)
+            __asm__ volatile("pause");
+    }
+    result.cycles = begin ? rdtsc() - begin : 0;
+    outb(0x80, 0x43);
+    result.requests = received;
+    return 0;
+}
+
+static void run_net_mq(struct virtio_pci *d, const char *mode)
+{
+    static struct net_job job;
+    job.frame = (uint32_t)option("frame", 64);
+    job.count = option("count", 100000);
+    mq_pairs = (uint32_t)option("pairs", 2);
+    if (job.frame < 14 || job.frame > NET_FRAME_MAX || mq_pairs > MQ_MAX_PAIRS) {
+        kprintf("vbench: bad frame=%u pairs=%u\n", job.frame, mq_pairs);
+        return;
+    }
+    if (!start_mq(d, mq_pairs))
+        return;
+    for (uint32_t p = 0; p < mq_pairs; p++) {
+        for (uint32_t slot = 0; slot < QUEUE_SIZE; slot++) {
+            uint8_t *frame = mq_slot(p, slot) + NET_HEADER;
+            memset(mq_slot(p, slot), 0, NET_HEADER);
+            memset(frame, 0xFF, 6);
+            memset(frame + 6, 0x02, 6);
+            frame[12] = NET_ETHERTYPE >> 8;
+            frame[13] = NET_ETHERTYPE & 0xFF;
+        }
+    }
+    (mode[4] == 't' ? net_tx_mq_loop : net_rx_mq_loop)((uint64_t)&job);
+    kprintf("vbench: %s pairs=%u frame=%u requests=%lu bytes=%lu errors=%lu tsc-cycles=%lu\n", mode, mq_pairs,
+            job.frame, result.requests, result.bytes, result.errors, result.cycles);
+    kprintf("vbench: per-pair requests=");
+    for (uint32_t p = 0; p < mq_pairs; p++)
+        kprintf(p ? ",%lu" : "%lu", per_pair[p]);
+    kprintf("\n");
+}
+
 /* ---- the guest ---- */
 
 static uint64_t discover(uint64_t unused)
@@ -412,11 +624,12 @@ static struct virtio_pci *find(uint16_t type)
 static uint64_t run_mode(uint64_t unused)
 {
     (void)unused;
-    static const struct { const char *word; uint16_t type; bool write, random; } modes[] = {
-        { "blk-read", VIRTIO_TYPE_BLOCK, false, false }, { "blk-write", VIRTIO_TYPE_BLOCK, true, false },
-        { "blk-randread", VIRTIO_TYPE_BLOCK, false, true }, { "blk-randwrite", VIRTIO_TYPE_BLOCK, true, true },
-        { "net-tx", VIRTIO_TYPE_NET, true, false }, { "net-rx", VIRTIO_TYPE_NET, false, false },
-        { "net-ping", VIRTIO_TYPE_NET, false, false },
+    static const struct { const char *word; uint16_t type; bool write, random, mq; } modes[] = {
+        { "blk-read", VIRTIO_TYPE_BLOCK, false, false, false }, { "blk-write", VIRTIO_TYPE_BLOCK, true, false, false },
+        { "blk-randread", VIRTIO_TYPE_BLOCK, false, true, false }, { "blk-randwrite", VIRTIO_TYPE_BLOCK, true, true, false },
+        { "net-tx", VIRTIO_TYPE_NET, true, false, false }, { "net-rx", VIRTIO_TYPE_NET, false, false, false },
+        { "net-ping", VIRTIO_TYPE_NET, false, false, false },
+        { "net-tx-mq", VIRTIO_TYPE_NET, true, false, true }, { "net-rx-mq", VIRTIO_TYPE_NET, false, false, true },
     };
     for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         if (!cmdline_has_word(modes[i].word))
@@ -426,6 +639,8 @@ static uint64_t run_mode(uint64_t unused)
             kprintf("vbench: no %s device\n", virtio_type_name(modes[i].type));
         else if (modes[i].type == VIRTIO_TYPE_BLOCK)
             run_blk(d, modes[i].write, modes[i].random, modes[i].word);
+        else if (modes[i].mq)
+            run_net_mq(d, modes[i].word);
         else
             run_net(d, modes[i].word);
         return 0;
