@@ -331,6 +331,10 @@ int64_t virtq_poll(struct virtq *q, uint64_t timeout_cycles);
  * -1 on timeout. */
 int64_t virtq_transfer(struct virtq *q, const struct virtq_buffer *buffers, int count, uint64_t timeout_cycles);
 
+/* virtio-net's control queue: VIRTIO_NET_CTRL_MQ / VQ_PAIRS_SET for `pairs` queue pairs. Returns the device's
+ * ack (0 = VIRTIO_NET_OK), or -1 when it did not answer within timeout_cycles. */
+int virtio_net_set_queue_pairs(struct virtq *ctrl, uint16_t pairs, uint64_t timeout_cycles);
+
 /* Device-specific configuration (little endian), re-read until config_generation is stable. */
 uint32_t virtio_config_read32(const struct virtio_pci *d, uint32_t offset);
 uint64_t virtio_config_read64(const struct virtio_pci *d, uint32_t offset);

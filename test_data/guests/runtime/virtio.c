@@ -534,3 +534,21 @@ const char *virtio_type_name(uint16_t type)
     other[4 + n] = '\0';
     return other;
 }
+
+int virtio_net_set_queue_pairs(struct virtq *ctrl, uint16_t pairs, uint64_t timeout_cycles)
+{
+    enum { CTRL_MQ = 4, MQ_VQ_PAIRS_SET = 0 };
+    static uint8_t header[2];
+    static uint16_t pair_count;
+    static volatile uint8_t ack;
+    header[0] = CTRL_MQ;
+    header[1] = MQ_VQ_PAIRS_SET;
+    pair_count = pairs;
+    ack = 0xFF;
+    struct virtq_buffer command[3] = {
+        { header, sizeof(header), false },
+        { &pair_count, sizeof(pair_count), false },
+        { (void *)&ack, 1, true },
+    };
+    return virtq_transfer(ctrl, command, 3, timeout_cycles) >= 0 ? ack : -1;
+}

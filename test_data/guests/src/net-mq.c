@@ -22,8 +22,6 @@
 #define VIRTIO_NET_F_MAC     (1ull << 5)
 #define VIRTIO_NET_F_CTRL_VQ (1ull << 17)
 #define VIRTIO_NET_F_MQ      (1ull << 22)
-#define VIRTIO_NET_CTRL_MQ   4
-#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
 #define PAIRS 2
 
 static struct virtio_pci devices[MAX_DEVICES];
@@ -36,9 +34,6 @@ static uint8_t rx_buffer[PAIRS][NET_HEADER + NET_FRAME_MAX] __attribute__((align
 static uint8_t tx_header[NET_HEADER];
 static uint8_t tx_frame[NET_FRAME_MAX];
 static uint8_t mac[6];
-static uint8_t ctrl_header[2];
-static uint16_t ctrl_pairs;
-static volatile uint8_t ctrl_ack;
 static uint64_t received_on[PAIRS];
 
 static uint16_t ethertype(const uint8_t *frame) { return (uint16_t)(frame[12] << 8 | frame[13]); }
@@ -78,20 +73,6 @@ static int64_t receive(uint64_t timeout_cycles, int *pair)
     return -1;
 }
 
-static bool set_pairs(uint16_t pairs)
-{
-    ctrl_header[0] = VIRTIO_NET_CTRL_MQ;
-    ctrl_header[1] = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
-    ctrl_pairs = pairs;
-    ctrl_ack = 0xFF;
-    struct virtq_buffer command[3] = {
-        { ctrl_header, sizeof(ctrl_header), false },
-        { &ctrl_pairs, sizeof(ctrl_pairs), false },
-        { (void *)&ctrl_ack, 1, true },
-    };
-    return virtq_transfer(&ctrl, command, 3, TIMEOUT_CYCLES) >= 0;
-}
-
 static void run(struct virtio_pci *d)
 {
     if (!virtio_start(d, VIRTIO_NET_F_MAC | VIRTIO_NET_F_CTRL_VQ | VIRTIO_NET_F_MQ)) {
@@ -126,9 +107,9 @@ static void run(struct virtio_pci *d)
     mac[4] = (uint8_t)mac_high;
     mac[5] = (uint8_t)(mac_high >> 8);
 
-    bool answered = set_pairs(PAIRS);
+    int ack = virtio_net_set_queue_pairs(&ctrl, PAIRS, TIMEOUT_CYCLES);
     kprintf("net-mq: vq-pairs-set=%u ctrl-queue=%u ack=%s\n", PAIRS, 2 * max_pairs,
-            !answered ? "timeout" : ctrl_ack == 0 ? "ok" : "err");
+            ack < 0 ? "timeout" : ack == 0 ? "ok" : "err");
 
     static const char hello[] = NET_HELLO;
     memset(tx_frame, 0xFF, 6);

@@ -46,8 +46,6 @@
 
 #define VIRTIO_NET_F_CTRL_VQ (1ull << 17)
 #define VIRTIO_NET_F_MQ      (1ull << 22)
-#define VIRTIO_NET_CTRL_MQ   4
-#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
 #define MQ_MAX_PAIRS     4
 #define CTRL_TIMEOUT_CYCLES (10ull * 1000 * 1000 * 1000)
 
@@ -413,26 +411,9 @@ static uint8_t mq_memory[2 * MQ_MAX_PAIRS + 1][VIRTQ_MEMORY_BYTES] __attribute__
 static struct virtq mq_rx[MQ_MAX_PAIRS], mq_tx[MQ_MAX_PAIRS], mq_ctrl;
 static uint32_t mq_pairs;
 static uint64_t per_pair[MQ_MAX_PAIRS];
-static uint8_t ctrl_header[2];
-static uint16_t ctrl_pairs;
-static volatile uint8_t ctrl_ack;
 
 /* Pair p's slot s: its own 2048 bytes in buffers. */
 static uint8_t *mq_slot(uint32_t pair, uint32_t slot) { return net_slot(pair * QUEUE_SIZE + slot); }
-
-static bool set_queue_pairs(uint16_t pairs)
-{
-    ctrl_header[0] = VIRTIO_NET_CTRL_MQ;
-    ctrl_header[1] = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
-    ctrl_pairs = pairs;
-    ctrl_ack = 0xFF;
-    struct virtq_buffer command[3] = {
-        { ctrl_header, sizeof(ctrl_header), false },
-        { &ctrl_pairs, sizeof(ctrl_pairs), false },
-        { (void *)&ctrl_ack, 1, true },
-    };
-    return virtq_transfer(&mq_ctrl, command, 3, CTRL_TIMEOUT_CYCLES) >= 0 && ctrl_ack == 0;
-}
 
 static bool start_mq(struct virtio_pci *d, uint32_t pairs)
 {
@@ -464,8 +445,9 @@ static bool start_mq(struct virtio_pci *d, uint32_t pairs)
         kprintf("vbench: driver-ok failed status=0x%x\n", virtio_status(d));
         return false;
     }
-    if (!set_queue_pairs((uint16_t)pairs)) {
-        kprintf("vbench: VQ_PAIRS_SET %u not acknowledged (ack=0x%x)\n", pairs, ctrl_ack);
+    int ack = virtio_net_set_queue_pairs(&mq_ctrl, (uint16_t)pairs, CTRL_TIMEOUT_CYCLES);
+    if (ack != 0) {
+        kprintf("vbench: VQ_PAIRS_SET %u not acknowledged (ack=%d)\n", pairs, ack);
         return false;
     }
     return true;
