@@ -232,10 +232,46 @@ static void run_blk(struct virtio_pci *d, bool write, bool random, const char *m
 struct net_job {
     uint32_t frame;
     uint64_t count;
+    bool udp; /* receive counts IPv4/UDP frames to NET_UDP_PORT (the -mq modes) rather than NET_ETHERTYPE ones */
 };
 
 /* Frame slot s lives at buffers + s * 2048: virtio_net_hdr_v1, then the frame. */
 static uint8_t *net_slot(uint32_t slot) { return buffers + (uint64_t)slot * 2048; }
+
+/* The queue pairs the transmit and receive loops drive: q0/q1 for net-tx/net-rx, the -mq modes' pairs. Pair p's
+ * slot s has its own 2048 bytes in buffers. */
+static struct virtq *rx_queues[MQ_MAX_PAIRS], *tx_queues[MQ_MAX_PAIRS];
+static uint32_t net_pairs;
+static uint64_t per_pair[MQ_MAX_PAIRS];
+
+static uint8_t *pair_slot(uint32_t pair, uint32_t slot) { return net_slot(pair * QUEUE_SIZE + slot); }
+
+/* Every frame slot up to `slots`: a zeroed header, then a broadcast frame of ethertype NET_ETHERTYPE. */
+static void fill_frames(uint32_t slots)
+{
+    for (uint32_t slot = 0; slot < slots; slot++) {
+        uint8_t *frame = net_slot(slot) + NET_HEADER;
+        memset(net_slot(slot), 0, NET_HEADER);
+        memset(frame, 0xFF, 6);
+        memset(frame + 6, 0x02, 6);
+        frame[12] = NET_ETHERTYPE >> 8;
+        frame[13] = NET_ETHERTYPE & 0xFF;
+    }
+}
+
+static bool ethertype_frame(const uint8_t *frame, uint32_t len)
+{
+    return len >= 14 && (frame[12] << 8 | frame[13]) == NET_ETHERTYPE;
+}
+
+/* An IPv4/UDP frame to port NET_UDP_PORT: what tap-blast sends when asked for several flows. */
+static bool bench_udp(const uint8_t *frame, uint32_t len)
+{
+    if (len < 14 + 20 + 8 || (frame[12] << 8 | frame[13]) != 0x0800 || frame[14] >> 4 != 4 || frame[23] != 17)
+        return false;
+    uint32_t udp = 14 + (frame[14] & 15u) * 4;
+    return len >= udp + 8 && (frame[udp + 2] << 8 | frame[udp + 3]) == NET_UDP_PORT;
+}
 
 static uint64_t net_tx_loop(uint64_t arg)
 {
@@ -244,27 +280,36 @@ static uint64_t net_tx_loop(uint64_t arg)
     uint32_t length = NET_HEADER + job->frame;
     outb(0x80, 0x42);
     uint64_t begin = rdtsc();
-    for (uint16_t slot = 0; slot < q1.size && submitted < job->count; slot++, submitted++) {
-        add_descriptor(&q1, slot, net_slot(slot), length, 0, 0);
-        make_available(&q1, slot);
-    }
-    publish_and_notify(&q1);
-    while (completed < job->count && rdtsc() - begin < LIMIT_CYCLES) {
-        uint32_t id, len;
-        bool any = false;
-        while (take_used(&q1, &id, &len)) {
-            completed++;
-            any = true;
-            if (id >= q1.size)
-                result.errors++;
-            else if (submitted < job->count) {
-                make_available(&q1, (uint16_t)id);
-                submitted++;
-            }
+    for (uint32_t p = 0; p < net_pairs; p++) {
+        struct virtq *q = tx_queues[p];
+        for (uint16_t slot = 0; slot < q->size && submitted < job->count; slot++, submitted++) {
+            add_descriptor(q, slot, pair_slot(p, slot), length, 0, 0);
+            make_available(q, slot);
         }
-        if (any)
-            publish_and_notify(&q1);
-        else
+        publish_and_notify(q);
+    }
+    while (completed < job->count && rdtsc() - begin < LIMIT_CYCLES) {
+        bool any = false;
+        for (uint32_t p = 0; p < net_pairs; p++) {
+            struct virtq *q = tx_queues[p];
+            uint32_t id, len;
+            bool used = false;
+            while (take_used(q, &id, &len)) {
+                completed++;
+                per_pair[p]++;
+                used = true;
+                if (id >= q->size)
+                    result.errors++;
+                else if (submitted < job->count) {
+                    make_available(q, (uint16_t)id);
+                    submitted++;
+                }
+            }
+            if (used)
+                publish_and_notify(q);
+            any |= used;
+        }
+        if (!any)
             __asm__ volatile("pause");
     }
     result.cycles = rdtsc() - begin;
@@ -278,33 +323,43 @@ static uint64_t net_rx_loop(uint64_t arg)
 {
     const struct net_job *job = (const struct net_job *)arg;
     uint64_t received = 0, begin = 0, waited = rdtsc();
-    for (uint16_t slot = 0; slot < q0.size; slot++) {
-        add_descriptor(&q0, slot, net_slot(slot), NET_HEADER + NET_FRAME_MAX, VIRTQ_DESC_F_WRITE, 0);
-        make_available(&q0, slot);
-    }
-    publish_and_notify(&q0);
-    while (received < job->count && rdtsc() - (begin ? begin : waited) < LIMIT_CYCLES) {
-        uint32_t id, len;
-        bool any = false;
-        while (received < job->count && take_used(&q0, &id, &len)) {
-            any = true;
-            if (id >= q0.size) {
-                result.errors++;
-                continue;
-            }
-            const uint8_t *frame = net_slot(id) + NET_HEADER;
-            if (len >= NET_HEADER + 14 && (frame[12] << 8 | frame[13]) == NET_ETHERTYPE) {
-                if (received++ == 0) {
-                    outb(0x80, 0x42);
-                    begin = rdtsc();
-                }
-                result.bytes += len - NET_HEADER;
-            }
-            make_available(&q0, (uint16_t)id);
+    for (uint32_t p = 0; p < net_pairs; p++) {
+        struct virtq *q = rx_queues[p];
+        for (uint16_t slot = 0; slot < q->size; slot++) {
+            add_descriptor(q, slot, pair_slot(p, slot), NET_HEADER + NET_FRAME_MAX, VIRTQ_DESC_F_WRITE, 0);
+            make_available(q, slot);
         }
-        if (any)
-            publish_and_notify(&q0);
-        else
+        publish_and_notify(q);
+    }
+    while (received < job->count && rdtsc() - (begin ? begin : waited) < LIMIT_CYCLES) {
+        bool any = false;
+        for (uint32_t p = 0; p < net_pairs; p++) {
+            struct virtq *q = rx_queues[p];
+            uint32_t id, len;
+            bool used = false;
+            while (received < job->count && take_used(q, &id, &len)) {
+                used = true;
+                if (id >= q->size) {
+                    result.errors++;
+                    continue;
+                }
+                const uint8_t *frame = pair_slot(p, id) + NET_HEADER;
+                uint32_t frame_len = len > NET_HEADER ? len - NET_HEADER : 0;
+                if (job->udp ? bench_udp(frame, frame_len) : ethertype_frame(frame, frame_len)) {
+                    if (received++ == 0) {
+                        outb(0x80, 0x42);
+                        begin = rdtsc();
+                    }
+                    per_pair[p]++;
+                    result.bytes += frame_len;
+                }
+                make_available(q, (uint16_t)id);
+            }
+            if (used)
+                publish_and_notify(q);
+            any |= used;
+        }
+        if (!any)
             __asm__ volatile("pause");
     }
     result.cycles = begin ? rdtsc() - begin : 0;
@@ -339,8 +394,7 @@ static bool ping_receive(uint64_t deadline)
         }
         bool ours = false;
         if (id < q0.size) {
-            const uint8_t *frame = net_slot(id) + NET_HEADER;
-            ours = len >= NET_HEADER + 14 && (frame[12] << 8 | frame[13]) == NET_ETHERTYPE;
+            ours = len > NET_HEADER && ethertype_frame(net_slot(id) + NET_HEADER, len - NET_HEADER);
             make_available(&q0, (uint16_t)id);
             publish_and_notify(&q0);
         }
@@ -391,14 +445,10 @@ static void run_net(struct virtio_pci *d, const char *mode)
     }
     if (!start(d, 0, 2))
         return;
-    for (uint32_t slot = 0; slot <= QUEUE_SIZE; slot++) {
-        uint8_t *frame = net_slot(slot) + NET_HEADER;
-        memset(net_slot(slot), 0, NET_HEADER);
-        memset(frame, 0xFF, 6);
-        memset(frame + 6, 0x02, 6);
-        frame[12] = NET_ETHERTYPE >> 8;
-        frame[13] = NET_ETHERTYPE & 0xFF;
-    }
+    rx_queues[0] = &q0;
+    tx_queues[0] = &q1;
+    net_pairs = 1;
+    fill_frames(QUEUE_SIZE + 1); /* net-ping sends from slot QUEUE_SIZE */
     bool tx = mode[4] == 't', ping = mode[4] == 'p';
     (ping ? net_ping_loop : tx ? net_tx_loop : net_rx_loop)((uint64_t)&job);
     kprintf("vbench: %s frame=%u requests=%lu bytes=%lu errors=%lu tsc-cycles=%lu\n", mode,
@@ -409,11 +459,6 @@ static void run_net(struct virtio_pci *d, const char *mode)
 
 static uint8_t mq_memory[2 * MQ_MAX_PAIRS + 1][VIRTQ_MEMORY_BYTES] __attribute__((aligned(4096)));
 static struct virtq mq_rx[MQ_MAX_PAIRS], mq_tx[MQ_MAX_PAIRS], mq_ctrl;
-static uint32_t mq_pairs;
-static uint64_t per_pair[MQ_MAX_PAIRS];
-
-/* Pair p's slot s: its own 2048 bytes in buffers. */
-static uint8_t *mq_slot(uint32_t pair, uint32_t slot) { return net_slot(pair * QUEUE_SIZE + slot); }
 
 static bool start_mq(struct virtio_pci *d, uint32_t pairs)
 {
@@ -436,6 +481,8 @@ static bool start_mq(struct virtio_pci *d, uint32_t pairs)
         }
         mq_rx[p].avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
         mq_tx[p].avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+        rx_queues[p] = &mq_rx[p];
+        tx_queues[p] = &mq_tx[p];
     }
     if (!virtq_setup(d, &mq_ctrl, (uint16_t)(2 * max_pairs), QUEUE_SIZE, mq_memory[2 * MQ_MAX_PAIRS])) {
         kprintf("vbench: control queue %u setup failed\n", 2 * max_pairs);
@@ -453,135 +500,25 @@ static bool start_mq(struct virtio_pci *d, uint32_t pairs)
     return true;
 }
 
-static uint64_t net_tx_mq_loop(uint64_t arg)
-{
-    const struct net_job *job = (const struct net_job *)arg;
-    uint64_t submitted = 0, completed = 0;
-    uint32_t length = NET_HEADER + job->frame;
-    outb(0x80, 0x42);
-    uint64_t begin = rdtsc();
-    for (uint32_t p = 0; p < mq_pairs; p++) {
-        struct virtq *q = &mq_tx[p];
-        for (uint16_t slot = 0; slot < q->size && submitted < job->count; slot++, submitted++) {
-            add_descriptor(q, slot, mq_slot(p, slot), length, 0, 0);
-            make_available(q, slot);
-        }
-        publish_and_notify(q);
-    }
-    while (completed < job->count && rdtsc() - begin < LIMIT_CYCLES) {
-        bool any = false;
-        for (uint32_t p = 0; p < mq_pairs; p++) {
-            struct virtq *q = &mq_tx[p];
-            uint32_t id, len;
-            bool used = false;
-            while (take_used(q, &id, &len)) {
-                completed++;
-                per_pair[p]++;
-                used = true;
-                if (id >= q->size)
-                    result.errors++;
-                else if (submitted < job->count) {
-                    make_available(q, (uint16_t)id);
-                    submitted++;
-                }
-            }
-            if (used)
-                publish_and_notify(q);
-            any |= used;
-        }
-        if (!any)
-            __asm__ volatile("pause");
-    }
-    result.cycles = rdtsc() - begin;
-    outb(0x80, 0x43);
-    result.requests = completed;
-    result.bytes = completed * job->frame;
-    return 0;
-}
-
-/* An IPv4/UDP frame to port NET_UDP_PORT: what tap-blast sends when asked for several flows. */
-static bool bench_udp(const uint8_t *frame, uint32_t len)
-{
-    if (len < 14 + 20 + 8 || (frame[12] << 8 | frame[13]) != 0x0800 || frame[14] >> 4 != 4 || frame[23] != 17)
-        return false;
-    uint32_t udp = 14 + (frame[14] & 15u) * 4;
-    return len >= udp + 8 && (frame[udp + 2] << 8 | frame[udp + 3]) == NET_UDP_PORT;
-}
-
-static uint64_t net_rx_mq_loop(uint64_t arg)
-{
-    const struct net_job *job = (const struct net_job *)arg;
-    uint64_t received = 0, begin = 0, waited = rdtsc();
-    for (uint32_t p = 0; p < mq_pairs; p++) {
-        struct virtq *q = &mq_rx[p];
-        for (uint16_t slot = 0; slot < q->size; slot++) {
-            add_descriptor(q, slot, mq_slot(p, slot), NET_HEADER + NET_FRAME_MAX, VIRTQ_DESC_F_WRITE, 0);
-            make_available(q, slot);
-        }
-        publish_and_notify(q);
-    }
-    while (received < job->count && rdtsc() - (begin ? begin : waited) < LIMIT_CYCLES) {
-        bool any = false;
-        for (uint32_t p = 0; p < mq_pairs; p++) {
-            struct virtq *q = &mq_rx[p];
-            uint32_t id, len;
-            bool used = false;
-            while (received < job->count && take_used(q, &id, &len)) {
-                used = true;
-                if (id >= q->size) {
-                    result.errors++;
-                    continue;
-                }
-                if (len > NET_HEADER && bench_udp(mq_slot(p, id) + NET_HEADER, len - NET_HEADER)) {
-                    if (received++ == 0) {
-                        outb(0x80, 0x42);
-                        begin = rdtsc();
-                    }
-                    per_pair[p]++;
-                    result.bytes += len - NET_HEADER;
-                }
-                make_available(q, (uint16_t)id);
-            }
-            if (used)
-                publish_and_notify(q);
-            any |= used;
-        }
-        if (!any)
-            __asm__ volatile("pause");
-    }
-    result.cycles = begin ? rdtsc() - begin : 0;
-    outb(0x80, 0x43);
-    result.requests = received;
-    return 0;
-}
-
 static void run_net_mq(struct virtio_pci *d, const char *mode)
 {
     static struct net_job job;
     job.frame = (uint32_t)option("frame", 64);
     job.count = option("count", 100000);
-    mq_pairs = (uint32_t)option("pairs", 2);
-    if (job.frame < 14 || job.frame > NET_FRAME_MAX || mq_pairs > MQ_MAX_PAIRS) {
-        kprintf("vbench: bad frame=%u pairs=%u\n", job.frame, mq_pairs);
+    job.udp = true;
+    net_pairs = (uint32_t)option("pairs", 2);
+    if (job.frame < 14 || job.frame > NET_FRAME_MAX || net_pairs > MQ_MAX_PAIRS) {
+        kprintf("vbench: bad frame=%u pairs=%u\n", job.frame, net_pairs);
         return;
     }
-    if (!start_mq(d, mq_pairs))
+    if (!start_mq(d, net_pairs))
         return;
-    for (uint32_t p = 0; p < mq_pairs; p++) {
-        for (uint32_t slot = 0; slot < QUEUE_SIZE; slot++) {
-            uint8_t *frame = mq_slot(p, slot) + NET_HEADER;
-            memset(mq_slot(p, slot), 0, NET_HEADER);
-            memset(frame, 0xFF, 6);
-            memset(frame + 6, 0x02, 6);
-            frame[12] = NET_ETHERTYPE >> 8;
-            frame[13] = NET_ETHERTYPE & 0xFF;
-        }
-    }
-    (mode[4] == 't' ? net_tx_mq_loop : net_rx_mq_loop)((uint64_t)&job);
-    kprintf("vbench: %s pairs=%u frame=%u requests=%lu bytes=%lu errors=%lu tsc-cycles=%lu\n", mode, mq_pairs,
+    fill_frames(net_pairs * QUEUE_SIZE);
+    (mode[4] == 't' ? net_tx_loop : net_rx_loop)((uint64_t)&job);
+    kprintf("vbench: %s pairs=%u frame=%u requests=%lu bytes=%lu errors=%lu tsc-cycles=%lu\n", mode, net_pairs,
             job.frame, result.requests, result.bytes, result.errors, result.cycles);
     kprintf("vbench: per-pair requests=");
-    for (uint32_t p = 0; p < mq_pairs; p++)
+    for (uint32_t p = 0; p < net_pairs; p++)
         kprintf(p ? ",%lu" : "%lu", per_pair[p]);
     kprintf("\n");
 }
