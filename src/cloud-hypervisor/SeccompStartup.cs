@@ -32,7 +32,6 @@ internal static class SeccompStartup
 {
     private static nuint backgroundSetUp;
     private static ManualResetEventSlim? signalThreadReady;
-    private static bool precompileInBackground;
 
     public static void Apply(SeccompMode mode)
     {
@@ -74,9 +73,8 @@ internal static class SeccompStartup
     private static unsafe void StartBackgroundSetUp(bool precompile)
     {
         signalThreadReady = new ManualResetEventSlim();
-        precompileInBackground = precompile;
         nuint thread;
-        if (Libc.PthreadCreate(&thread, null, &SetUpInBackground, null) != 0)
+        if (Libc.PthreadCreate(&thread, null, &SetUpInBackground, precompile ? (void*)1 : null) != 0)
         {
             throw new SeccompException("Failed to start the signal-handler set-up thread");
         }
@@ -85,7 +83,8 @@ internal static class SeccompStartup
     }
 
     [UnmanagedCallersOnly]
-    private static unsafe void* SetUpInBackground(void* argument)
+    /// <param name="precompile">Non-null: compile the default mode's programs once the signal thread exists.</param>
+    private static unsafe void* SetUpInBackground(void* precompile)
     {
         ThreadSandbox.Enter(SeccompThreadKind.SignalHandler);
         if (OperatingSystem.IsLinux())
@@ -94,7 +93,7 @@ internal static class SeccompStartup
         }
 
         signalThreadReady!.Set();
-        if (precompileInBackground)
+        if (precompile != null)
         {
             SeccompFilters.PrecompileDefault();
         }

@@ -106,10 +106,14 @@ internal sealed class ControlThread : IDisposable
 
     private void Run()
     {
-        NativeThreadName.ApplyCurrent();
         if (filterAtStart)
         {
             EnterFilter();
+        }
+        else
+        {
+            // Entering the filter names the thread; until then it does so itself.
+            NativeThreadName.ApplyCurrent();
         }
 
         foreach (var (action, filter) in work.GetConsumingEnumerable())
