@@ -22,6 +22,9 @@ public sealed class RunningProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>Wall-clock time just before the process was started.</summary>
+    public DateTimeOffset StartedAt { get; private init; }
+
     public bool HasExited => _process.HasExited;
 
     public string StandardOutput { get { lock (_stdout) return _stdout.ToString(); } }
@@ -45,6 +48,7 @@ public sealed class RunningProcess : IAsyncDisposable
         var running = new RunningProcess(process)
         {
             CommandLine = fileName + " " + string.Join(' ', info.ArgumentList.Select(Quote)),
+            StartedAt = DateTimeOffset.UtcNow,
         };
         process.OutputDataReceived += (_, e) => running.Append(running._stdout, running._stdoutClosed, e.Data);
         process.ErrorDataReceived += (_, e) => running.Append(running._stderr, running._stderrClosed, e.Data);

@@ -93,7 +93,7 @@ public class SeccompLogSweepTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("virtio: done", result.StandardOutput);
-        Assert.Empty(await SeccompViolations.OfProcessAsync(vmm.Id));
+        Assert.Empty(await SeccompViolations.OfProcessAsync(vmm));
     }
 
     [KvmFact]
@@ -110,7 +110,7 @@ public class SeccompLogSweepTests
 
         await Task.Delay(1000);
         Assert.False(vmm.HasExited, $"the VMM died\n{vmm.StandardError}");
-        Assert.Empty(await SeccompViolations.OfProcessAsync(vmm.Id));
+        Assert.Empty(await SeccompViolations.OfProcessAsync(vmm));
     }
 
     [KvmFact]
@@ -143,7 +143,7 @@ public class SeccompLogSweepTests
         // SIGTERM goes through the runtime's signal thread and the thread it starts for the handler.
         _ = await ProcessRunner.RunAsync("kill", ["-TERM", vmm.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
         var result = await vmm.WaitForExitAsync(Timeout);
-        Assert.Empty(await SeccompViolations.OfProcessAsync(vmm.Id));
+        Assert.Empty(await SeccompViolations.OfProcessAsync(vmm));
         Assert.False(result.TimedOut, result.ToString());
     }
 
@@ -166,7 +166,7 @@ public class SeccompLogSweepTests
             Assert.Contains("virtio: done", result.StandardOutput);
         }
 
-        var violations = await SeccompViolations.OfProcessAsync(vmm.Id);
+        var violations = await SeccompViolations.OfProcessAsync(vmm);
         Assert.True(violations.Count == 0, $"seccomp violations: {string.Join(", ", violations)}\n{result}");
     }
 

@@ -70,7 +70,7 @@ public class SeccompTriggerTests
         var result = await vmm.WaitForExitAsync(Timeout);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        var violations = await SeccompViolations.OfProcessAsync(vmm.Id);
+        var violations = await SeccompViolations.OfProcessAsync(vmm);
         Assert.Equal([new SeccompViolations.Violation("vcpu0", 110)], violations);
     }
 
