@@ -7,8 +7,6 @@ namespace CloudHypervisor.Sys;
 /// <summary>An owned Landlock ruleset descriptor (landlock_create_ruleset(2)); closing it never undoes a restriction.</summary>
 public sealed class LandlockRulesetHandle : SafeHandleMinusOneIsInvalid
 {
-    private const int PrSetNoNewPrivs = 38;
-
     private LandlockRulesetHandle(int fd)
         : base(ownsHandle: true)
     {
@@ -44,7 +42,7 @@ public sealed class LandlockRulesetHandle : SafeHandleMinusOneIsInvalid
     /// <exception cref="OsException">prctl(2) failed.</exception>
     public static void SetNoNewPrivileges()
     {
-        if (Libc.Prctl(PrSetNoNewPrivs, 1, 0, 0, 0) != 0)
+        if (Libc.Prctl(Libc.PrSetNoNewPrivs, 1, 0, 0, 0) != 0)
         {
             throw OsException.Last();
         }

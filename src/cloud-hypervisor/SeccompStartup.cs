@@ -72,7 +72,7 @@ internal static class SeccompStartup
     /// </summary>
     private static unsafe void StartBackgroundSetUp(bool precompile)
     {
-        signalThreadReady = new ManualResetEventSlim();
+        signalThreadReady = new ManualResetEventSlim(false, spinCount: 0);
         nuint thread;
         if (Libc.PthreadCreate(&thread, null, &SetUpInBackground, precompile ? (void*)1 : null) != 0)
         {

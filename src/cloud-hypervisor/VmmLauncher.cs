@@ -22,7 +22,7 @@ internal static class VmmLauncher
 {
     public static int Run(LaunchOptions options)
     {
-        var finalizerConfinement = options.LandlockEnable ? ServiceThreadSandbox.BeginConfiningFinalizerThread() : null;
+        var finalizerConfinement = options.LandlockEnable ? FinalizerThreadConfinement.Begin() : null;
         IHypervisor hypervisor;
         try
         {
@@ -54,7 +54,7 @@ internal static class VmmLauncher
         }
     }
 
-    private static int RunVmm(LaunchOptions options, IHypervisor hypervisor, ServiceThreadSandbox.FinalizerConfinement? finalizerConfinement)
+    private static int RunVmm(LaunchOptions options, IHypervisor hypervisor, FinalizerThreadConfinement? finalizerConfinement)
     {
         using var vmm = new VmmController(hypervisor, options.NoShutdown, commandLineVm: options.VmConfig is not null);
         SeccompStartup.WaitForSignalThread();
@@ -76,7 +76,7 @@ internal static class VmmLauncher
         // Off the boot path: until now filtered threads' thread requests (a vCPU activating a device) only queue.
         ThreadSpawner.StartThread();
 
-        var exit = vmm.Exited.GetAwaiter().GetResult();
+        var exit = vmm.WaitForExit();
         api?.Stop(removeSocketFile: exit.Error is null);
         if (exit.Error is { } failure)
         {

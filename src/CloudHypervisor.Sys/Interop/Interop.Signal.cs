@@ -5,6 +5,7 @@ namespace CloudHypervisor.Sys.Interop;
 public static partial class Libc
 {
     public const int SaRestart = 0x10000000;
+    public const nint SigIgn = 1;
     public const int SigBlock = 0, SigUnblock = 1, SigSetMask = 2;
 
     /// <summary>glibc's struct sigaction on x86-64 (152 bytes): handler, 1024-bit mask, flags, restorer.</summary>

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using CloudHypervisor.Sys.Threading;
 
 namespace CloudHypervisor.Sys.Seccomp;
 
@@ -9,7 +9,7 @@ namespace CloudHypervisor.Sys.Seccomp;
 /// </summary>
 public sealed class ThreadSpawner
 {
-    private readonly BlockingCollection<Request> requests = new();
+    private readonly WorkQueue<Request> requests = new();
 
     private ThreadSpawner()
     {
@@ -40,7 +40,7 @@ public sealed class ThreadSpawner
     public void Start(Thread thread)
     {
         using var request = new Request(thread);
-        requests.Add(request);
+        _ = requests.TryAdd(request);
         request.Done.Wait();
         request.Error?.Throw();
     }
@@ -48,7 +48,7 @@ public sealed class ThreadSpawner
     private void Run()
     {
         ThreadSandbox.Enter(SeccompThreadKind.Spawner);
-        foreach (var request in requests.GetConsumingEnumerable())
+        while (requests.TryTake(out var request))
         {
             try
             {
@@ -67,7 +67,7 @@ public sealed class ThreadSpawner
     {
         public Thread Thread { get; } = thread;
 
-        public ManualResetEventSlim Done { get; } = new();
+        public ManualResetEventSlim Done { get; } = new(false, spinCount: 0);
 
         public ExceptionDispatchInfo? Error { get; set; }
 

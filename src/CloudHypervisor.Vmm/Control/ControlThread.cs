@@ -1,7 +1,7 @@
-using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using CloudHypervisor.Sys;
 using CloudHypervisor.Sys.Seccomp;
+using CloudHypervisor.Sys.Threading;
 
 namespace CloudHypervisor.Vmm.Control;
 
@@ -17,7 +17,7 @@ namespace CloudHypervisor.Vmm.Control;
 /// </remarks>
 internal sealed class ControlThread : IDisposable
 {
-    private readonly BlockingCollection<(Action Run, FilterTiming Filter)> work = new();
+    private readonly WorkQueue<(Action Run, FilterTiming Filter)> work = new();
     private readonly Thread thread;
     private readonly bool filterAtStart;
     private bool filtered;
@@ -41,7 +41,7 @@ internal sealed class ControlThread : IDisposable
 
         T result = default!;
         ExceptionDispatchInfo? error = null;
-        using var done = new ManualResetEventSlim();
+        using var done = new ManualResetEventSlim(false, spinCount: 0);
         var queued = Post(filter, () =>
         {
             try
@@ -79,15 +79,7 @@ internal sealed class ControlThread : IDisposable
 
     private bool Post(FilterTiming filter, Action action)
     {
-        try
-        {
-            work.Add((action, filter));
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
+        return work.TryAdd((action, filter));
     }
 
     /// <summary>Stops taking work; already queued actions still run.</summary>
@@ -100,8 +92,6 @@ internal sealed class ControlThread : IDisposable
         {
             thread.Join();
         }
-
-        work.Dispose();
     }
 
     private void Run()
@@ -116,8 +106,9 @@ internal sealed class ControlThread : IDisposable
             NativeThreadName.ApplyCurrent();
         }
 
-        foreach (var (action, filter) in work.GetConsumingEnumerable())
+        while (work.TryTake(out var item))
         {
+            var (action, filter) = item;
             if (filter == FilterTiming.Before)
             {
                 EnterFilter();

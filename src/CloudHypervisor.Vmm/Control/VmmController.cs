@@ -21,6 +21,9 @@ public sealed partial class VmmController : IDisposable
     private readonly bool noShutdown;
     private readonly ControlThread thread;
     private readonly TaskCompletionSource<VmmExit> exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Waiting on the task spins first; main waits through the VM's whole boot, so it sleeps on this instead.
+    private readonly ManualResetEventSlim exitSignal = new(false, spinCount: 0);
     private readonly ColdPlugged coldPlugged = new();
     private VmConfig? config;
     private GuestVm? vm;
@@ -44,6 +47,13 @@ public sealed partial class VmmController : IDisposable
 
     /// <summary>Completes when the VMM should end the process (vmm.shutdown, guest poweroff, fatal error, signal).</summary>
     public Task<VmmExit> Exited => exit.Task;
+
+    /// <summary>Blocks (without spinning) until <see cref="Exited"/> completes.</summary>
+    public VmmExit WaitForExit()
+    {
+        exitSignal.Wait();
+        return exit.Task.Result;
+    }
 
     public VmmPingResponse Ping() => new()
     {
@@ -380,6 +390,7 @@ public sealed partial class VmmController : IDisposable
 
         thread.Dispose();
         coldPlugged.Dispose();
+        exitSignal.Dispose();
     }
 
     /// <summary>Upstream's figure: the configured RAM, less what the balloon holds once the VM runs.</summary>
@@ -552,7 +563,10 @@ public sealed partial class VmmController : IDisposable
     private void Finish(VmmExit result)
     {
         thread.Complete();
-        exit.TrySetResult(result);
+        if (exit.TrySetResult(result))
+        {
+            exitSignal.Set();
+        }
     }
 
     /// <summary>Guest power events arrive on a vCPU thread; they are handled on the VMM thread.</summary>

@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using CloudHypervisor.Sys;
 using CloudHypervisor.Sys.Seccomp;
+using CloudHypervisor.Sys.Threading;
 
 namespace CloudHypervisor.Vmm.Events;
 
@@ -15,7 +15,7 @@ namespace CloudHypervisor.Vmm.Events;
 public sealed class EventMonitor : IDisposable
 {
     private static readonly byte[] Separator = "\n\n"u8.ToArray();
-    private readonly BlockingCollection<byte[]> pending = new();
+    private readonly WorkQueue<byte[]> pending = new();
     private readonly FileStream output;
     private readonly long start = Stopwatch.GetTimestamp();
     private readonly Thread writer;
@@ -69,14 +69,8 @@ public sealed class EventMonitor : IDisposable
             json.WriteEndObject();
         }
 
-        try
-        {
-            pending.Add(buffer.ToArray());
-        }
-        catch (InvalidOperationException)
-        {
-            // Disposed: events after shutdown are dropped.
-        }
+        // False once disposed: events after shutdown are dropped.
+        _ = pending.TryAdd(buffer.ToArray());
     }
 
     /// <summary>Writes every queued event, then closes the file.</summary>
@@ -85,14 +79,13 @@ public sealed class EventMonitor : IDisposable
         pending.CompleteAdding();
         writer.Join();
         output.Dispose();
-        pending.Dispose();
     }
 
     private void WriteLoop()
     {
         writerStarted?.Invoke();
         ThreadSandbox.Enter(SeccompThreadKind.EventMonitor);
-        foreach (var item in pending.GetConsumingEnumerable())
+        while (pending.TryTake(out var item))
         {
             try
             {
