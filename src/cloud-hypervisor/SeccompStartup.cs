@@ -15,15 +15,16 @@ namespace CloudHypervisor.Launcher;
 /// <list type="number">
 /// <item>what filtered threads could otherwise only do later (the vCPU kick signal's handler);</item>
 /// <item>the spawner, which creates threads for filtered threads that may not; its thread is started by main in the
-/// VMM filter once the command line's VM runs (<see cref="ThreadSpawner.StartThread"/>), off the boot path;</item>
+/// VMM filter while the command line's VM boots (<see cref="ThreadSpawner.StartThread"/>);</item>
 /// <item>the runtime's signal-handling thread, created by a short-lived thread already in the signal-handler filter,
 /// so it and the threads it starts for SIGTERM/SIGINT (and the pool threads for SIGWINCH) inherit that filter;
 /// main registers its own signal handlers only after <see cref="WaitForSignalThread"/>; that thread then compiles
 /// the programs needed last, the vCPU's and the VMM thread's, while the VM is built;</item>
 /// <item>every thread main or the VMM thread creates enters its own filter as it starts;</item>
-/// <item>main itself enters the VMM filter (<see cref="EnterMainFilter"/>) once the command line's VM is booted,
-/// as the VMM thread does (<c>ControlThread</c>): until then neither runs anything a guest or an API client sent,
-/// and installing the largest filter then overlaps the guest's start instead of delaying it.</item>
+/// <item>main itself enters the VMM filter (<see cref="EnterMainFilter"/>) while the VMM thread boots the command
+/// line's VM (main only waits then), and the VMM thread once that VM is booted (<c>ControlThread</c>): until then
+/// it runs nothing a guest or an API client sent, and installing the largest filter then overlaps the guest's start
+/// instead of delaying it.</item>
 /// </list>
 /// The runtime's finalizer thread predates Main and stays unfiltered; concurrent GC is off (cloud-hypervisor.csproj)
 /// so no background GC thread is created later under whichever thread's filter happened to trigger it.

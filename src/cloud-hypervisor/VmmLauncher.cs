@@ -62,19 +62,18 @@ internal static class VmmLauncher
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var api = StartApiServer(options, vmm);
 
-        var error = StartCommandLineVm(options, vmm);
-        SeccompStartup.EnterMainFilter();
+        var sandboxed = false;
+        var landlockFailed = false;
+        var error = StartCommandLineVm(options, vmm, SandboxMain);
+        SandboxMain();
         if (error is not null)
         {
             vmm.Fail(error);
         }
-        else if (finalizerConfinement is not null && !(finalizerConfinement.Wait() && ServiceThreadSandbox.TryConfineCurrent("main")))
+        else if (landlockFailed)
         {
             vmm.Fail(new VmmException("Failed to apply Landlock"));
         }
-
-        // Off the boot path: until now filtered threads' thread requests (a vCPU activating a device) only queue.
-        ThreadSpawner.StartThread();
 
         var exit = vmm.WaitForExit();
         api?.Stop(removeSocketFile: exit.Error is null);
@@ -85,6 +84,22 @@ internal static class VmmLauncher
 
         return exit.ExitCode;
 
+        // Main's own sandbox, entered while the VMM thread boots the command line's VM (main only waits then, so this
+        // runs on the core the boot leaves idle), or at once without one; then the spawner, which until now only
+        // queued filtered threads' thread requests (a vCPU activating a device).
+        void SandboxMain()
+        {
+            if (sandboxed)
+            {
+                return;
+            }
+
+            sandboxed = true;
+            SeccompStartup.EnterMainFilter();
+            landlockFailed = finalizerConfinement is not null && !(finalizerConfinement.Wait() && ServiceThreadSandbox.TryConfineCurrent("main"));
+            ThreadSpawner.StartThread();
+        }
+
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;
@@ -93,7 +108,8 @@ internal static class VmmLauncher
     }
 
     /// <returns>The error that ends the VMM, or null when the VM booted or there was none to boot.</returns>
-    private static ChainedException? StartCommandLineVm(LaunchOptions options, VmmController vmm)
+    /// <param name="whileBooting">Runs on this thread while the VMM thread boots the VM.</param>
+    private static ChainedException? StartCommandLineVm(LaunchOptions options, VmmController vmm, Action whileBooting)
     {
         if (options.VmConfigError is ChainedException invalid)
         {
@@ -113,7 +129,7 @@ internal static class VmmLauncher
 
             try
             {
-                vmm.BootVm(commandLine: true);
+                vmm.BootVm(commandLine: true, whileBooting);
             }
             catch (ChainedException e)
             {

@@ -32,11 +32,14 @@ internal sealed class ControlThread : IDisposable
     public bool IsCurrent => Thread.CurrentThread == thread;
 
     /// <summary>Runs <paramref name="action"/> on the VMM thread and returns its result or rethrows its error.</summary>
-    public T Invoke<T>(Func<T> action, FilterTiming filter = FilterTiming.Before)
+    /// <param name="whileWaiting">Runs on the calling thread once the action is queued, before waiting for it.</param>
+    public T Invoke<T>(Func<T> action, FilterTiming filter = FilterTiming.Before, Action? whileWaiting = null)
     {
         if (IsCurrent)
         {
-            return action();
+            var direct = action();
+            whileWaiting?.Invoke();
+            return direct;
         }
 
         T result = default!;
@@ -62,16 +65,17 @@ internal sealed class ControlThread : IDisposable
             throw new VmError(VmErrorKind.Failed, "The VMM is shutting down");
         }
 
+        whileWaiting?.Invoke();
         done.Wait();
         error?.Throw();
         return result;
     }
 
-    public void Invoke(Action action, FilterTiming filter = FilterTiming.Before) => Invoke(() =>
+    public void Invoke(Action action, FilterTiming filter = FilterTiming.Before, Action? whileWaiting = null) => Invoke(() =>
     {
         action();
         return true;
-    }, filter);
+    }, filter, whileWaiting);
 
     /// <summary>Queues <paramref name="action"/> without waiting; safe from vCPU and signal threads.</summary>
     /// <returns>false once the VMM thread has stopped taking work (late events are dropped).</returns>

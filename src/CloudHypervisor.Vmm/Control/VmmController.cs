@@ -82,7 +82,8 @@ public sealed partial class VmmController : IDisposable
     public void BootVm() => BootVm(commandLine: false);
 
     /// <param name="commandLine">The command line's VM: the VMM thread enters its seccomp filter once it booted.</param>
-    public void BootVm(bool commandLine) => thread.Invoke(() =>
+    /// <param name="whileBooting">Runs on the calling thread while the VMM thread boots.</param>
+    public void BootVm(bool commandLine, Action? whileBooting = null) => thread.Invoke(() =>
     {
         if (vm is not null)
         {
@@ -92,7 +93,7 @@ public sealed partial class VmmController : IDisposable
         EventLog.Emit("vm", "booting");
         StartVm(config ?? throw VmError.ConfigMissing());
         EventLog.Emit("vm", "booted");
-    }, commandLine ? FilterTiming.After : FilterTiming.Before);
+    }, commandLine ? FilterTiming.After : FilterTiming.Before, whileBooting);
 
     public void ShutdownVm() => thread.Invoke(() =>
     {

@@ -6,6 +6,12 @@ using CloudHypervisor.Hypervisor;
 namespace CloudHypervisor.Vmm.Cpu;
 
 /// <summary>Creates the boot vCPUs, runs each on its own thread, and pauses, resumes and stops them together.</summary>
+/// <remarks>
+/// The vCPU threads start as soon as their vCPUs exist, early in the VM's construction, and wait for
+/// <see cref="Start"/>: each thread's own set-up (its runtime attachment, pinning, seccomp filter) then runs on
+/// another core while the VMM thread builds the rest of the guest, instead of between the boot and the first
+/// guest instruction.
+/// </remarks>
 public sealed class CpuManager : IDisposable
 {
     private readonly List<VcpuThread> vcpus = [];
@@ -13,6 +19,7 @@ public sealed class CpuManager : IDisposable
     private readonly Action<VcpuStop> onStopped;
     private volatile bool stopRequested;
     private volatile bool pauseRequested;
+    private bool released;
     private int pausedCount;
     private int runningCount;
 
@@ -27,15 +34,31 @@ public sealed class CpuManager : IDisposable
 
     public int Count => vcpus.Count;
 
-    public void CreateBootVcpus(
-        IVm vm, int count, CpuIdEntry[] supportedCpuId, CpuIdOptions cpuId, LoadedKernel kernel, VcpuExitHandler exits, List<CpuAffinity>? affinity = null)
+    /// <summary>Creates the boot vCPUs and starts their threads, which wait for <see cref="Start"/>.</summary>
+    public void CreateBootVcpus(IVm vm, int count, List<CpuAffinity>? affinity = null)
     {
         for (var i = 0; i < count; i++)
         {
-            var vcpu = vm.CreateVcpu(i);
-            vcpu.SetCpuId(CpuIdBuilder.Build(supportedCpuId, cpuId, i));
+            var thread = new VcpuThread(vm.CreateVcpu(i), this, HostCpuMask(affinity, i));
+            vcpus.Add(thread);
+            lock (gate)
+            {
+                runningCount++;
+            }
+
+            thread.Start();
+        }
+    }
+
+    /// <summary>Gives the boot vCPUs their CPUID, their boot registers and their exit handler, before <see cref="Start"/>.</summary>
+    public void ConfigureBootVcpus(CpuIdEntry[] supportedCpuId, CpuIdOptions cpuId, LoadedKernel kernel, VcpuExitHandler exits)
+    {
+        foreach (var thread in vcpus)
+        {
+            var vcpu = thread.Vcpu;
+            vcpu.SetCpuId(CpuIdBuilder.Build(supportedCpuId, cpuId, vcpu.Id));
             VcpuSetup.Configure(vcpu, kernel);
-            vcpus.Add(new VcpuThread(vcpu, exits, this, HostCpuMask(affinity, i)));
+            thread.Exits = exits;
         }
     }
 
@@ -60,12 +83,13 @@ public sealed class CpuManager : IDisposable
         return mask;
     }
 
+    /// <summary>Lets the vCPU threads run their vCPUs.</summary>
     public void Start()
     {
-        runningCount = vcpus.Count;
-        foreach (var vcpu in vcpus)
+        lock (gate)
         {
-            vcpu.Start();
+            released = true;
+            Monitor.PulseAll(gate);
         }
     }
 
@@ -156,6 +180,20 @@ public sealed class CpuManager : IDisposable
         }
 
         vcpus.Clear();
+    }
+
+    /// <returns>false when the VM is stopped (or never booted) instead.</returns>
+    internal bool WaitForStart()
+    {
+        lock (gate)
+        {
+            while (!released && !stopRequested)
+            {
+                Monitor.Wait(gate);
+            }
+
+            return !stopRequested;
+        }
     }
 
     internal void WaitWhilePaused()

@@ -19,7 +19,6 @@ public enum VcpuStop
 public sealed class VcpuThread
 {
     private readonly IVcpu vcpu;
-    private readonly VcpuExitHandler exits;
     private readonly CpuManager manager;
     private readonly ulong[]? hostCpuMask;
     private Thread? thread;
@@ -27,15 +26,17 @@ public sealed class VcpuThread
     private volatile bool started;
 
     /// <param name="hostCpuMask">A cpu_set_t the thread pins itself to (`--cpus affinity=`), or null to run anywhere.</param>
-    public VcpuThread(IVcpu vcpu, VcpuExitHandler exits, CpuManager manager, ulong[]? hostCpuMask = null)
+    public VcpuThread(IVcpu vcpu, CpuManager manager, ulong[]? hostCpuMask = null)
     {
         this.vcpu = vcpu;
-        this.exits = exits;
         this.manager = manager;
         this.hostCpuMask = hostCpuMask;
     }
 
     public IVcpu Vcpu => vcpu;
+
+    /// <summary>Set before the manager lets the thread run the vCPU (its lock publishes it to the thread).</summary>
+    public VcpuExitHandler Exits { get; set; } = null!;
 
     public void Start()
     {
@@ -65,7 +66,14 @@ public sealed class VcpuThread
         var stop = VcpuStop.Requested;
         try
         {
-            stop = pinned ? Loop() : VcpuStop.Error;
+            if (!pinned)
+            {
+                stop = VcpuStop.Error;
+            }
+            else if (manager.WaitForStart())
+            {
+                stop = Loop(Exits);
+            }
         }
         catch (Exception e)
         {
@@ -95,7 +103,7 @@ public sealed class VcpuThread
         return false;
     }
 
-    private VcpuStop Loop()
+    private VcpuStop Loop(VcpuExitHandler exits)
     {
         while (true)
         {

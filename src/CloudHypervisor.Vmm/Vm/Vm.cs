@@ -62,6 +62,7 @@ public sealed class Vm : IVmControl, IDisposable
                 vm.EnableX2ApicApi();
             }
 
+            cpus.CreateBootVcpus(vm, (int)cpu.BootVcpus, cpu.Affinity);
             var slots = new MemorySlots();
             memory = MemoryManager.Create(config.Memory, vm, slots);
             var ramEnd = memory.Regions[^1].End;
@@ -86,8 +87,7 @@ public sealed class Vm : IVmControl, IDisposable
                 Amx = cpu.Features.Amx,
                 TscKhz = vm.TscKhz,
             };
-            cpus.CreateBootVcpus(vm, (int)cpu.BootVcpus, hypervisor.GetSupportedCpuId(), cpuId, kernel,
-                new VcpuExitHandler(Devices.IoBus, Devices.MmioBus, Devices.Ioapic), cpu.Affinity);
+            cpus.ConfigureBootVcpus(hypervisor.GetSupportedCpuId(), cpuId, kernel, new VcpuExitHandler(Devices.IoBus, Devices.MmioBus, Devices.Ioapic));
         }
         catch
         {
