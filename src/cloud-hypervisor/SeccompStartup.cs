@@ -18,8 +18,7 @@ namespace CloudHypervisor.Launcher;
 /// VMM filter while the command line's VM boots (<see cref="ThreadSpawner.StartThread"/>);</item>
 /// <item>the runtime's signal-handling thread, created by a short-lived thread already in the signal-handler filter,
 /// so it and the threads it starts for SIGTERM/SIGINT (and the pool threads for SIGWINCH) inherit that filter;
-/// main registers its own signal handlers only after <see cref="WaitForSignalThread"/>; that thread then compiles
-/// the programs needed last, the vCPU's and the VMM thread's, while the VM is built;</item>
+/// main registers its own signal handlers only after <see cref="WaitForSignalThread"/>;</item>
 /// <item>every thread main or the VMM thread creates enters its own filter as it starts;</item>
 /// <item>main itself enters the VMM filter (<see cref="EnterMainFilter"/>) while the VMM thread boots the command
 /// line's VM (main only waits then), and the VMM thread once that VM is booted (<c>ControlThread</c>): until then
@@ -40,7 +39,7 @@ internal static class SeccompStartup
         _ = ThreadKick.Signal;
         SeccompFilters.Enable(mode);
         ThreadSpawner.Create();
-        StartBackgroundSetUp(precompile: mode == SeccompMode.Trap);
+        StartBackgroundSetUp();
         Log.Debug($"seccomp: filters configured ({mode}) in {clock.Elapsed.TotalMilliseconds:F3} ms");
     }
 
@@ -68,14 +67,14 @@ internal static class SeccompStartup
 
     /// <summary>
     /// One short-lived native thread (a managed one's start waits for it to run; this one overlaps main's start-up)
-    /// that enters the signal-handler filter, makes the first signal registration, which creates the runtime's
-    /// signal thread, and then compiles the programs needed last (<see cref="SeccompFilters.PrecompileDefault"/>).
+    /// that enters the signal-handler filter and makes the first signal registration, which creates the runtime's
+    /// signal thread. It does nothing else: any more work here only competes with main for the other core.
     /// </summary>
-    private static unsafe void StartBackgroundSetUp(bool precompile)
+    private static unsafe void StartBackgroundSetUp()
     {
         signalThreadReady = new ManualResetEventSlim(false, spinCount: 0);
         nuint thread;
-        if (Libc.PthreadCreate(&thread, null, &SetUpInBackground, precompile ? (void*)1 : null) != 0)
+        if (Libc.PthreadCreate(&thread, null, &SetUpInBackground, null) != 0)
         {
             throw new SeccompException("Failed to start the signal-handler set-up thread");
         }
@@ -84,8 +83,7 @@ internal static class SeccompStartup
     }
 
     [UnmanagedCallersOnly]
-    /// <param name="precompile">Non-null: compile the default mode's programs once the signal thread exists.</param>
-    private static unsafe void* SetUpInBackground(void* precompile)
+    private static unsafe void* SetUpInBackground(void* unused)
     {
         ThreadSandbox.Enter(SeccompThreadKind.SignalHandler);
         if (OperatingSystem.IsLinux())
@@ -94,11 +92,6 @@ internal static class SeccompStartup
         }
 
         signalThreadReady!.Set();
-        if (precompile != null)
-        {
-            SeccompFilters.PrecompileDefault();
-        }
-
         return null;
     }
 }

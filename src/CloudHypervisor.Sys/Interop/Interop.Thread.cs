@@ -18,7 +18,7 @@ public static partial class Libc
 
     public const int PrSetName = 15;
 
-    public const long SysPrctl = 157;
+    public const long SysClose = 3, SysPrctl = 157;
 
     /// <summary>
     /// syscall(2) without the runtime's capture of errno, for signal handlers: those must not touch the runtime's

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Sys.Seccomp;
 using CloudHypervisor.Vmm.Config.CommandLine;
@@ -23,58 +24,22 @@ public static class SeccompFilters
     };
 
     /// <summary>The rules of <paramref name="kind"/> for process <paramref name="pid"/>.</summary>
-    public static IEnumerable<SyscallRule> Rules(SeccompThreadKind kind, int pid) => kind switch
-    {
-        SeccompThreadKind.Vmm or SeccompThreadKind.Spawner =>
-            SeccompRules.VmmOwn(pid).Concat(Enum.GetValues<SeccompThreadKind>()
-                .Where(k => k is not (SeccompThreadKind.Vmm or SeccompThreadKind.Spawner))
-                .SelectMany(k => Rules(k, pid))),
-        SeccompThreadKind.HttpApi => SeccompRules.HttpApi(pid),
-        SeccompThreadKind.Vcpu => SeccompRules.Vcpu(pid),
-        SeccompThreadKind.SignalHandler => SeccompRules.SignalHandler(pid),
-        SeccompThreadKind.EventMonitor => SeccompRules.EventMonitor(pid),
-        SeccompThreadKind.SerialManager => SeccompRules.SerialManager(pid),
-        SeccompThreadKind.VirtioBlock => SeccompRules.VirtioBlock(pid),
-        SeccompThreadKind.VirtioConsole => SeccompRules.VirtioConsole(pid),
-        SeccompThreadKind.VirtioNet => SeccompRules.VirtioNet(pid),
-        SeccompThreadKind.VirtioPmem => SeccompRules.VirtioPmem(pid),
-        SeccompThreadKind.VirtioRng => SeccompRules.VirtioRng(pid),
-        SeccompThreadKind.VirtioWatchdog => SeccompRules.VirtioWatchdog(pid),
-        SeccompThreadKind.VirtioBalloon => SeccompRules.VirtioBalloon(pid),
-        SeccompThreadKind.VirtioVsock => SeccompRules.VirtioVsock(pid),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
+    public static IEnumerable<SyscallRule> Rules(SeccompThreadKind kind, int pid) => SeccompCatalog.Rules(kind, pid);
 
-    public static SeccompFilter Filter(SeccompThreadKind kind, SeccompMode mode, int pid) => new(Rules(kind, pid), MismatchAction(mode));
+    public static SeccompFilter Filter(SeccompThreadKind kind, SeccompMode mode, int pid) => SeccompCatalog.Filter(kind, MismatchAction(mode), pid);
 
     /// <summary>Whether a kind's own filter lets it create threads; the others have the spawner do it.</summary>
-    public static bool CreatesThreads(SeccompThreadKind kind) =>
-        kind is SeccompThreadKind.Vmm or SeccompThreadKind.Spawner or SeccompThreadKind.SignalHandler or SeccompThreadKind.VirtioWatchdog;
-
-    /// <summary>The default mode's programs, compiled ahead by <see cref="PrecompileDefault"/> or on first use.</summary>
-    private static readonly SeccompProgram?[] DefaultPrograms = new SeccompProgram?[Enum.GetValues<SeccompThreadKind>().Length];
+    public static bool CreatesThreads(SeccompThreadKind kind) => SeccompCatalog.CreatesThreads(kind);
 
     /// <summary>
-    /// Compiles, for the default mode, the programs start-up installs last: the vCPU's, then the VMM thread's (the
-    /// longest: every list), so that start-up can overlap compiling them with parsing the command line and building
-    /// the VM on a thread of the caller's choosing. A thread that needs one before it is ready compiles its own.
+    /// Has threads install their kind's program from now on: the one compiled at build time
+    /// (<see cref="PrebuiltSeccompPrograms"/>) with this process's id and the mode's action patched in.
     /// </summary>
-    public static void PrecompileDefault()
-    {
-        var pid = Libc.GetPid();
-        foreach (var kind in (ReadOnlySpan<SeccompThreadKind>)[SeccompThreadKind.Vcpu, SeccompThreadKind.Vmm])
-        {
-            var program = new SeccompProgram(Filter(kind, SeccompMode.Trap, pid).Compile());
-            Interlocked.CompareExchange(ref DefaultPrograms[(int)kind], program, null);
-        }
-    }
-
-    /// <summary>Has threads install their kind's program from now on (compiled on first use, unless compiled ahead).</summary>
     /// <remarks>The spawner shares the VMM thread's program (same rules), which its threads then need not install again.</remarks>
     public static void Enable(SeccompMode mode)
     {
         var pid = Libc.GetPid();
-        var programs = mode == SeccompMode.Trap ? DefaultPrograms : new SeccompProgram?[DefaultPrograms.Length];
+        var programs = new SeccompProgram?[Enum.GetValues<SeccompThreadKind>().Length];
         if (mode == SeccompMode.Trap)
         {
             SigsysReporter.Install();
@@ -85,14 +50,37 @@ public static class SeccompFilters
         SeccompProgram ProgramOf(SeccompThreadKind kind)
         {
             var shared = kind == SeccompThreadKind.Spawner ? SeccompThreadKind.Vmm : kind;
-            if (Volatile.Read(ref programs[(int)shared]) is { } compiled)
+            if (Volatile.Read(ref programs[(int)shared]) is { } ready)
             {
-                return compiled;
+                return ready;
             }
 
-            // Threads of different kinds compile in parallel; two of one kind may both compile, one program wins.
-            var program = new SeccompProgram(Filter(shared, mode, pid).Compile());
+            // Threads of different kinds build theirs in parallel; two of one kind may both build it, one wins.
+            var program = new SeccompProgram(Instructions(shared, mode, pid));
             return Interlocked.CompareExchange(ref programs[(int)shared], program, null) ?? program;
         }
+    }
+
+    /// <summary>The program of <paramref name="kind"/>: prebuilt and patched, or compiled now for a kind without one.</summary>
+    internal static BpfInstruction[] Instructions(SeccompThreadKind kind, SeccompMode mode, int pid)
+    {
+        if (!PrebuiltSeccompPrograms.TryGet(kind, out var packed, out var pidSlots, out var actionSlots))
+        {
+            return Filter(kind, mode, pid).Compile();
+        }
+
+        var program = MemoryMarshal.Cast<ulong, BpfInstruction>(packed).ToArray();
+        foreach (var slot in pidSlots)
+        {
+            program[slot] = program[slot] with { K = (uint)pid };
+        }
+
+        var action = MismatchAction(mode);
+        foreach (var slot in actionSlots)
+        {
+            program[slot] = program[slot] with { K = action };
+        }
+
+        return program;
     }
 }

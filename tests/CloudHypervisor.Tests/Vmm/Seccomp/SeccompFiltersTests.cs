@@ -16,14 +16,44 @@ public class SeccompFiltersTests
 
     public static TheoryData<SeccompThreadKind> Kinds() => new(Enum.GetValues<SeccompThreadKind>());
 
+    // The programs the VMM installs: prebuilt at build time, this pid and the action patched in.
     private static uint Verdict(SeccompThreadKind kind, int nr, params ulong[] args) =>
-        BpfInterpreter.Run(SeccompFilters.Filter(kind, SeccompMode.Trap, Pid).Compile(), nr, args);
+        BpfInterpreter.Run(SeccompFilters.Instructions(kind, SeccompMode.Trap, Pid), nr, args);
+
+    public static TheoryData<SeccompThreadKind, SeccompMode, int> KindsModesAndPids()
+    {
+        var data = new TheoryData<SeccompThreadKind, SeccompMode, int>();
+        foreach (var kind in Enum.GetValues<SeccompThreadKind>())
+        {
+            foreach (var (mode, pid) in new[] { (SeccompMode.Trap, 1), (SeccompMode.Log, Pid), (SeccompMode.Errno, 4_194_304), (SeccompMode.Trap, Environment.ProcessId) })
+            {
+                data.Add(kind, mode, pid);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(KindsModesAndPids))]
+    public void ThePrebuiltProgramWithItsPidAndActionPatchedInIsTheCompiledOne(SeccompThreadKind kind, SeccompMode mode, int pid)
+    {
+        Assert.Equal(SeccompFilters.Filter(kind, mode, pid).Compile(), SeccompFilters.Instructions(kind, mode, pid));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void EveryKindButTheSpawnerIsPrebuilt(SeccompThreadKind kind)
+    {
+        // The spawner installs the VMM thread's program.
+        Assert.Equal(kind != SeccompThreadKind.Spawner, PrebuiltSeccompPrograms.TryGet(kind, out _, out _, out _));
+    }
 
     [Theory]
     [MemberData(nameof(Kinds))]
     public void EveryKindCompilesToAValidProgramThatAllowsTheRuntimeAndTrapsTheRest(SeccompThreadKind kind)
     {
-        var program = SeccompFilters.Filter(kind, SeccompMode.Trap, Pid).Compile();
+        var program = SeccompFilters.Instructions(kind, SeccompMode.Trap, Pid);
 
         BpfInterpreter.Validate(program);
         foreach (var rule in SeccompRules.Runtime(Pid))
