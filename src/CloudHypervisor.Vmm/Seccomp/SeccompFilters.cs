@@ -39,7 +39,7 @@ public static class SeccompFilters
     public static void Enable(SeccompMode mode)
     {
         var pid = Libc.GetPid();
-        var programs = new SeccompProgram?[Enum.GetValues<SeccompThreadKind>().Length];
+        var programs = new SeccompProgram?[SeccompThreadKindNames.Count];
         if (mode == SeccompMode.Trap)
         {
             SigsysReporter.Install();

@@ -41,6 +41,12 @@ public class SeccompFiltersTests
         Assert.Equal(SeccompFilters.Filter(kind, mode, pid).Compile(), SeccompFilters.Instructions(kind, mode, pid));
     }
 
+    [Fact]
+    public void TheKindCountIsTheNumberOfKinds()
+    {
+        Assert.Equal(SeccompThreadKindNames.Count, Enum.GetValues<SeccompThreadKind>().Length);
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public void EveryKindButTheSpawnerIsPrebuilt(SeccompThreadKind kind)
