@@ -10,11 +10,12 @@
 # and each one's ratio to the unconfined median (`*_ratio`, target 1.05) and fastest-to-fastest (`*_ratio_min`,
 # the figure least disturbed by other load on a shared host). Runs are interleaved, the order rotating every
 # iteration, so host drift hits every configuration alike. Landlock rows are reported unavailable when the host
-# kernel has no Landlock. Prints one JSON object per figure. Environment: ITERATIONS (default 20), BIN.
+# kernel has no Landlock. Prints one JSON object per figure. Environment: ITERATIONS (default 40: the ratios are
+# of medians of ~7 ms boots that vary by about a millisecond), BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${BIN:-build/bin/cloud-hypervisor}"
-ITERATIONS="${ITERATIONS:-20}"
+ITERATIONS="${ITERATIONS:-40}"
 [ -x "$BIN" ] || { echo "bench-sandbox: $BIN not found; run scripts/publish.sh first" >&2; exit 1; }
 [ -w /dev/kvm ] || { echo "bench-sandbox: /dev/kvm is not usable" >&2; exit 1; }
 [ -f build/guests/halt ] || { echo "bench-sandbox: build/guests/halt not found; run scripts/build-guests.sh" >&2; exit 1; }

@@ -436,7 +436,7 @@ def main():
          lambda: bench_block(report, ch, qemu, args.guests, iterations(3), args.workdir)),
         ("sandbox", ["boot_time_1g_unconfined_ms", "boot_time_1g_seccomp_ms", "boot_time_1g_landlock_ms",
                      "boot_time_1g_sandboxed_ms"],
-         lambda: bench_sandbox(report, ch, args.repo, iterations(20))),
+         lambda: bench_sandbox(report, ch, args.repo, iterations(40))),
         ("net", [job[0] for job in NET_JOBS],
          lambda: bench_net(report, ch, qemu, args.guests, iterations(3), args.workdir)),
     ]
