@@ -31,7 +31,8 @@
 # Exit status 1 when any benchmark failed to produce its figure. Not part of the CI test run.
 #
 # Usage: scripts/bench.sh [--no-build] [--iterations N] [--out FILE] [--only TITLE,...]
-#   TITLE: binary size, CLI start-up, API round trip, boot, port I/O exits, resident memory, block, sandbox, net
+#   TITLE: binary size, CLI start-up, API round trip, boot, sandbox, port I/O exits, resident memory, block, net
+# Each benchmark starts after a sync and a second of rest, so none pays for the previous one's writeback.
 # Environment: BIN (cloud-hypervisor), QEMU (qemu-system-x86_64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
