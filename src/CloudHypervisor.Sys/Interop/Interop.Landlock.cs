@@ -39,8 +39,7 @@ public static partial class Libc
     public const int OPath = 0x200000, ODirectory = 0x10000;
     public const int EAcces = 13, ENoSys = 38;
 
-    public const long SysLandlockCreateRuleset = 444, SysLandlockRestrictSelf = 446;
-    private const long SysLandlockAddRule = 445;
+    private const long SysLandlockCreateRuleset = 444, SysLandlockAddRule = 445, SysLandlockRestrictSelf = 446;
 
     /// <summary>struct landlock_ruleset_attr as of ABI 6 (24 bytes); older kernels accept it while the newer fields are zero.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 24)]

@@ -18,15 +18,6 @@ public static partial class Libc
 
     public const int PrSetName = 15;
 
-    public const long SysClose = 3, SysPrctl = 157;
-
-    /// <summary>
-    /// syscall(2) without the runtime's capture of errno, for signal handlers: those must not touch the runtime's
-    /// per-thread state and must leave errno as they found it (save it with Marshal.GetLastSystemError).
-    /// </summary>
-    [LibraryImport(Name, EntryPoint = "syscall")]
-    public static partial long SyscallInSignalHandler(long number, nint a1, nint a2, nint a3, nint a4, nint a5);
-
     /// <summary>Starts a native thread at <paramref name="start"/>; unlike a managed thread's start, does not wait for it to run.</summary>
     [LibraryImport(Name, EntryPoint = "pthread_create")]
     public static unsafe partial int PthreadCreate(nuint* thread, void* attributes, delegate* unmanaged<void*, void*> start, void* argument);

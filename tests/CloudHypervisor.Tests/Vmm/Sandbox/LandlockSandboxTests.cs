@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CloudHypervisor.Sys;
 using CloudHypervisor.Sys.Interop;
 using CloudHypervisor.Vmm.Sandbox;
 
@@ -108,6 +109,48 @@ public sealed class LandlockSandboxTests : IDisposable
 
         Assert.Equal(Libc.EAcces, childResult);
         Assert.Equal(0, Open(file, Libc.ORdOnly));
+    }
+
+    [LandlockFact]
+    public unsafe void TheSignalStubConfinesTheThreadItInterruptsAndNotTheSender()
+    {
+        var file = CreateFile("signalled");
+        var stub = LandlockSignalStub.Create((ulong)LandlockAccess.HandledBy(LandlockSandbox.AbiVersion));
+        var signal = Libc.CurrentSigRtMin() + 3;
+        var action = default(Libc.SigAction);
+        action.Handler = stub.Handler;
+        action.Flags = Libc.SaRestart;
+        Assert.Equal(0, Libc.Sigaction(signal, &action, null));
+        try
+        {
+            var tid = 0;
+            using var ready = new ManualResetEventSlim();
+            using var signalled = new ManualResetEventSlim();
+            var opened = -1;
+            var target = new Thread(() =>
+            {
+                tid = Libc.GetTid();
+                ready.Set();
+                signalled.Wait();
+                opened = Open(file, Libc.ORdOnly);
+            });
+            target.Start();
+            ready.Wait();
+
+            Assert.Equal(0, Libc.Tgkill(Libc.GetPid(), tid, signal));
+            Assert.True(SpinWait.SpinUntil(() => stub.Answered, TimeSpan.FromSeconds(10)), "the handler never ran");
+            signalled.Set();
+            target.Join();
+
+            Assert.Equal(0, stub.Errno);
+            Assert.Equal(Libc.EAcces, opened);
+            Assert.Equal(0, Open(file, Libc.ORdOnly));
+        }
+        finally
+        {
+            action.Handler = Libc.SigIgn;
+            _ = Libc.Sigaction(signal, &action, null);
+        }
     }
 
     [Fact]
