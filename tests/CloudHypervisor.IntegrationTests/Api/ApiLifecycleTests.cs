@@ -25,7 +25,7 @@ public sealed class ApiLifecycleTests : IAsyncLifetime
     public async Task CreateBootPauseResumeRebootShutdownDeleteAsUpstream()
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path, ["--api-socket", $"path={Socket}", "--event-monitor", $"path={Events}"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
 
         var ping = await api.GetAsync("vmm.ping");
         Assert.Equal(200, ping.Status);
@@ -76,7 +76,7 @@ public sealed class ApiLifecycleTests : IAsyncLifetime
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
             ["--api-socket", Socket, "--kernel", GuestImages.PathOf(GuestImages.Hello), "--serial", "tty", "--console", "off", "--no-shutdown"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
 
         await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("hello: done") || vmm.HasExited, "the hello guest to finish");
         await Eventually.HoldsAsync(() => api.GetAsync("vm.info").Result.Body.Contains("\"state\":\"Created\""), "the VM to be shut down");
@@ -95,7 +95,7 @@ public sealed class ApiLifecycleTests : IAsyncLifetime
         // The shell opens descriptor 3 on the events file and hands it to the VMM, as an orchestrator would.
         await using var vmm = RunningProcess.Start("/bin/sh",
             ["-c", $"exec 3>'{Events}'; exec '{VmmBinary.Path}' --api-socket 'path={Socket}' --event-monitor fd=3"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
 
         Assert.Equal(204, (await api.PutAsync("vm.create", HaltConfig())).Status);
         Assert.Equal(204, (await api.PutAsync("vm.delete")).Status);
@@ -110,7 +110,7 @@ public sealed class ApiLifecycleTests : IAsyncLifetime
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
             ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Halt), "--serial", "pty", "--console", "pty"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
         await Eventually.HoldsAsync(() => api.GetAsync("vm.info").Result.Body.Contains("\"state\":\"Running\""), "the VM to run");
 
         using var json = JsonDocument.Parse((await api.GetAsync("vm.info")).Body);
@@ -129,7 +129,7 @@ public sealed class ApiLifecycleTests : IAsyncLifetime
     public async Task SigtermEndsTheVmmCleanlyAndRemovesTheSocket()
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path, ["--api-socket", $"path={Socket}"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
         Assert.Equal(204, (await api.PutAsync("vm.create", HaltConfig())).Status);
         Assert.Equal(204, (await api.PutAsync("vm.boot")).Status);
         await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("halt: ready"), "the guest to boot");
@@ -145,7 +145,7 @@ public sealed class ApiLifecycleTests : IAsyncLifetime
     public async Task ASecondInstanceOnTheSameSocketIsRefused()
     {
         await using var first = RunningProcess.Start(VmmBinary.Path, ["--api-socket", $"path={Socket}"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), first);
         Assert.Equal(200, (await api.GetAsync("vmm.ping")).Status);
 
         var second = await VmmBinary.RunAsync(["--api-socket", $"path={Socket}"], timeoutSeconds: 10);

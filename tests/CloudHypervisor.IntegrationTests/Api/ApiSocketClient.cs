@@ -1,3 +1,4 @@
+using CloudHypervisor.IntegrationTests.Infrastructure;
 using System.Net.Sockets;
 using System.Text;
 
@@ -22,14 +23,21 @@ internal sealed class ApiSocketClient : IDisposable
         http = new HttpClient(handler) { BaseAddress = new Uri("http://localhost/api/v1/"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public static async Task<ApiSocketClient> ConnectAsync(string socketPath, TimeSpan timeout)
+    /// <param name="owner">The VMM that creates the socket: its early exit, or its output on a timeout, is reported.</param>
+    public static async Task<ApiSocketClient> ConnectAsync(string socketPath, TimeSpan timeout, RunningProcess? owner = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!File.Exists(socketPath))
         {
+            if (owner is { HasExited: true })
+            {
+                throw new InvalidOperationException($"the VMM exited before {socketPath} appeared\n{owner.StandardOutput}\n{owner.StandardError}");
+            }
+
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"{socketPath} did not appear within {timeout}");
+                var state = owner is null ? "" : $" (the VMM, pid {owner.Id}, still runs)\n{owner.StandardOutput}\n{owner.StandardError}";
+                throw new TimeoutException($"{socketPath} did not appear within {timeout}{state}");
             }
 
             await Task.Delay(20);

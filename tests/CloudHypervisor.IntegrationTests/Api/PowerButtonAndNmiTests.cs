@@ -26,7 +26,7 @@ public sealed partial class PowerButtonAndNmiTests : IAsyncLifetime
     public async Task EachNmiReachesTheGuestAndThePowerButtonPowersItOffWhichEndsTheVmm()
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path, ["--api-socket", $"path={Socket}"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
         await CreateAndBootAsync(api, vmm);
 
         Assert.Equal(204, (await api.PutAsync("vm.nmi")).Status);
@@ -48,7 +48,7 @@ public sealed partial class PowerButtonAndNmiTests : IAsyncLifetime
     public async Task WithNoShutdownThePowerButtonReturnsTheVmToCreatedAndItBootsAgain()
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path, ["--api-socket", $"path={Socket}", "--no-shutdown"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
         await CreateAndBootAsync(api, vmm);
 
         Assert.Equal(204, (await api.PutAsync("vm.power-button")).Status);

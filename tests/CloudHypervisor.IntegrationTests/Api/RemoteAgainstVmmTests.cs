@@ -25,7 +25,7 @@ public sealed class RemoteAgainstVmmTests : IAsyncLifetime
     public async Task CreateFromStdinBootInfoPauseResumeAndShutdownTheVmm()
     {
         await using var vmm = RunningProcess.Start(VmmBinary.Path, ["--api-socket", Socket]);
-        using (await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10)))
+        using (await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm))
         {
         }
 

@@ -121,7 +121,7 @@ public class SeccompLogSweepTests
         var disk = files.Create("disk.img", 1 << 20);
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
             ["--seccomp", "log", "--api-socket", $"path={socket}", "--event-monitor", $"path={files.PathOf("events.json")}"]);
-        using var api = await ApiSocketClient.ConnectAsync(socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(socket, TimeSpan.FromSeconds(10), vmm);
 
         var vm = """{"payload":{"kernel":"KERNEL"},"serial":{"mode":"Pty"},"console":{"mode":"Pty"},"memory":{"size":134217728}}"""
             .Replace("KERNEL", GuestImages.PathOf(GuestImages.Halt), StringComparison.Ordinal);

@@ -50,7 +50,7 @@ public sealed class DiskRateLimitTests : IDisposable
              "--rate-limit-group", $"id=group0,bw_size={BytesPerSecond},bw_one_time_burst=0,bw_refill_time=1000,ops_size=1000,ops_refill_time=100",
              "--disk", $"path={disk},rate_limit_group=group0"]);
 
-        using (var api = await ApiSocketClient.ConnectAsync(socket, TimeSpan.FromSeconds(10)))
+        using (var api = await ApiSocketClient.ConnectAsync(socket, TimeSpan.FromSeconds(10), vmm))
         {
             var (status, body) = await api.GetAsync("vm.info");
             Assert.True(status == 200, body);

@@ -87,7 +87,7 @@ public sealed class LandlockTests : IDisposable
         var unlisted = CreateDisk("unlisted.img", 14);
         var listed = CreateDisk("listed.img", 15);
         await using var vmm = RunningProcess.Start(VmmBinary.Path, ["--api-socket", Socket]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
         var config = new
         {
             payload = new { kernel = GuestImages.PathOf(GuestImages.Virtio), cmdline = "blk-crc" },

@@ -29,7 +29,7 @@ public sealed partial class VirtioBalloonTests : IDisposable
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
             ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Balloon), "--cmdline", "follow=1",
              "--serial", "tty", "--console", "off", "--memory", "size=256M", "--balloon", "size=128M"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
 
         await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("balloon: actual pages=32768\n"), "the guest to inflate 128 MiB");
         Assert.Contains("balloon: features=0x100000000 ", vmm.StandardOutput);
@@ -57,7 +57,7 @@ public sealed partial class VirtioBalloonTests : IDisposable
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
             ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Balloon), "--cmdline", "follow=2",
              "--serial", "tty", "--console", "off", "--memory", "size=256M", "--balloon", "size=32M,deflate_on_oom=on"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
         await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("balloon: actual pages=8192\n"), "the guest to inflate 32 MiB");
         Assert.Contains("balloon: features=0x100000004 ", vmm.StandardOutput);
         Assert.Equal(224 * MiB, await MemoryActualSizeAsync(api));
@@ -90,7 +90,7 @@ public sealed partial class VirtioBalloonTests : IDisposable
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
             ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Balloon), "--cmdline", "follow=1",
              "--serial", "tty", "--console", "off", "--memory", "size=128M", "--balloon", "size=4M"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
         await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("balloon: actual pages=1024\n"), "the guest to inflate");
 
         using var info = JsonDocument.Parse((await api.GetAsync("vm.info")).Body);
@@ -107,7 +107,7 @@ public sealed partial class VirtioBalloonTests : IDisposable
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
             ["--api-socket", $"path={Socket}", "--kernel", GuestImages.PathOf(GuestImages.Halt),
              "--serial", "tty", "--console", "off", "--memory", "size=128M"]);
-        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(Socket, TimeSpan.FromSeconds(10), vmm);
         await Eventually.HoldsAsync(() => vmm.StandardOutput.Contains("halt: ready"), "the guest to boot");
 
         Assert.Equal(

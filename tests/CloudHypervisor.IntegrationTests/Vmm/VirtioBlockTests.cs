@@ -156,7 +156,7 @@ public sealed class VirtioBlockTests : IDisposable
         await using var vmm = RunningProcess.Start(VmmBinary.Path,
             ["--api-socket", $"path={socket}", "--kernel", GuestImages.PathOf(GuestImages.Virtio), "--cmdline", "blk-crc",
              "--memory", "size=128M", "--serial", "tty", "--console", "off", "--disk", $"path={disk}"]);
-        using var api = await ApiSocketClient.ConnectAsync(socket, TimeSpan.FromSeconds(10));
+        using var api = await ApiSocketClient.ConnectAsync(socket, TimeSpan.FromSeconds(10), vmm);
 
         // The guest powers off once it has read the disk, so the counters are sampled while it reads.
         ulong readBytes = 0, readOps = 0;

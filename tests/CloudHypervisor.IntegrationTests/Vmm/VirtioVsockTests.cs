@@ -132,7 +132,7 @@ public sealed class VirtioVsockTests : IDisposable
     {
         var api = Path.Combine(directory.FullName, "api.sock");
         await using var vmm = RunningProcess.Start(VmmBinary.Path, ["--api-socket", api]);
-        using (await ApiSocketClient.ConnectAsync(api, TimeSpan.FromSeconds(10)))
+        using (await ApiSocketClient.ConnectAsync(api, TimeSpan.FromSeconds(10), vmm))
         {
         }
 
