@@ -22,7 +22,6 @@ internal static class VmmLauncher
 {
     public static int Run(LaunchOptions options)
     {
-        var finalizerConfinement = options.LandlockEnable ? FinalizerThreadConfinement.Begin() : null;
         IHypervisor hypervisor;
         try
         {
@@ -45,7 +44,7 @@ internal static class VmmLauncher
             try
             {
                 EventLog.Emit("vmm", "starting");
-                return RunVmm(options, hypervisor, finalizerConfinement);
+                return RunVmm(options, hypervisor);
             }
             finally
             {
@@ -54,7 +53,7 @@ internal static class VmmLauncher
         }
     }
 
-    private static int RunVmm(LaunchOptions options, IHypervisor hypervisor, FinalizerThreadConfinement? finalizerConfinement)
+    private static int RunVmm(LaunchOptions options, IHypervisor hypervisor)
     {
         using var vmm = new VmmController(hypervisor, options.NoShutdown, commandLineVm: options.VmConfig is not null);
         SeccompStartup.WaitForSignalThread();
@@ -95,6 +94,9 @@ internal static class VmmLauncher
             }
 
             sandboxed = true;
+
+            // Before main's filter: confining the finalizer thread maps its handler's pages and installs it.
+            var finalizerConfinement = options.LandlockEnable ? FinalizerThreadConfinement.Begin() : null;
             SeccompStartup.EnterMainFilter();
             landlockFailed = finalizerConfinement is not null && !(finalizerConfinement.Wait() && ServiceThreadSandbox.TryConfineCurrent("main"));
             ThreadSpawner.StartThread();

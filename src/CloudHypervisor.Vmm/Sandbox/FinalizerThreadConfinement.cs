@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using CloudHypervisor.Sys;
 using CloudHypervisor.Sys.Errors;
 using CloudHypervisor.Sys.Interop;
@@ -13,16 +11,15 @@ namespace CloudHypervisor.Vmm.Sandbox;
 /// The Landlock confinement of the runtime's finalizer thread, which exists before Main. Landlock confines only the
 /// calling thread, so the finalizer thread has to confine itself. It is made to as libpsx runs a syscall on another
 /// thread: a real-time signal sent to it with tgkill(2), whose handler (<see cref="LandlockSignalStub"/>, native
-/// code) creates an empty ruleset, sets no_new_privs and restricts the thread, on the other core while main goes on.
-/// Waiting for a finalizer instead would need a garbage collection, and the process's first one costs a quarter of a
-/// millisecond of start-up.
+/// code) creates an empty ruleset, sets no_new_privs and restricts the thread. Main does this while the VMM thread
+/// boots the command line's VM, when it only waits. Waiting for a finalizer instead would need a garbage collection,
+/// and the process's first one costs a quarter of a millisecond and stops every managed thread.
 /// </summary>
 /// <remarks>
 /// The handler cannot be managed code: the signal may reach the finalizer thread before the runtime has attached it
 /// (it starts concurrently with Main), and a managed handler would attach it a second time. The runtime creates that
-/// thread before any other, so its id is usually the process id plus one (tgkill fails on a thread of another
-/// process); otherwise it is looked for in /proc/self/task, where it must be the only other thread. When neither
-/// holds, a finalizer does it, after one collection.
+/// thread before any other, so its id is the process id plus one unless another process took that id in between
+/// (tgkill then fails: the thread is not in this process); a finalizer does it then, after one collection.
 /// </remarks>
 public sealed class FinalizerThreadConfinement
 {
@@ -100,7 +97,7 @@ public sealed class FinalizerThreadConfinement
         }
 
         var pid = Libc.GetPid();
-        if (Libc.Tgkill(pid, pid + 1, signal) == 0 || (OtherThreads() is [var finalizer] && Libc.Tgkill(pid, finalizer, signal) == 0))
+        if (Libc.Tgkill(pid, pid + 1, signal) == 0)
         {
             return new FinalizerThreadConfinement(stub, signal);
         }
@@ -114,43 +111,6 @@ public sealed class FinalizerThreadConfinement
         var action = default(Libc.SigAction);
         action.Handler = Libc.SigIgn;
         _ = Libc.Sigaction(signal, &action, null);
-    }
-
-    /// <summary>The ids in /proc/self/task but the caller's (read with getdents64: this runs first thing in start-up,
-    /// where the first use of the managed directory enumeration costs a tenth of a millisecond).</summary>
-    private static unsafe List<int> OtherThreads()
-    {
-        var self = Libc.GetTid();
-        var threads = new List<int>();
-        var fd = Libc.Open("/proc/self/task", Libc.ORdOnly | Libc.ODirectory | Libc.OCloExec, 0);
-        if (fd < 0)
-        {
-            throw OsException.Last();
-        }
-
-        try
-        {
-            const int Size = 2048;
-            var buffer = stackalloc byte[Size];
-            nint filled;
-            while ((filled = Libc.Getdents64(fd, buffer, Size)) > 0)
-            {
-                for (nint offset = 0; offset < filled; offset += *(ushort*)(buffer + offset + Libc.Dirent64RecordLengthOffset))
-                {
-                    var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(buffer + offset + Libc.Dirent64NameOffset);
-                    if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var tid) && tid != self)
-                    {
-                        threads.Add(tid);
-                    }
-                }
-            }
-
-            return filled < 0 ? throw OsException.Last() : threads;
-        }
-        finally
-        {
-            _ = Libc.Close(fd);
-        }
     }
 
     private static FinalizerThreadConfinement ByCollection()
