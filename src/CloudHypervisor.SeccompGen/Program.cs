@@ -72,7 +72,7 @@ internal static class Program
         {
             if (kind == SeccompThreadKind.Spawner)
             {
-                // Shares the VMM thread's program (SeccompFilters.Enable).
+                // Shares the VMM thread's program (SeccompFilters.SharedKind).
                 continue;
             }
 

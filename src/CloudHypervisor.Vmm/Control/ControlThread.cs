@@ -81,10 +81,7 @@ internal sealed class ControlThread : IDisposable
     /// <returns>false once the VMM thread has stopped taking work (late events are dropped).</returns>
     public bool Post(Action action) => Post(FilterTiming.Before, action);
 
-    private bool Post(FilterTiming filter, Action action)
-    {
-        return work.TryAdd((action, filter));
-    }
+    private bool Post(FilterTiming filter, Action action) => work.TryAdd((action, filter));
 
     /// <summary>Stops taking work; already queued actions still run.</summary>
     public void Complete() => work.CompleteAdding();

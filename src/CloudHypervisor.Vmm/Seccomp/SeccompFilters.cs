@@ -49,7 +49,7 @@ public static class SeccompFilters
 
         SeccompProgram ProgramOf(SeccompThreadKind kind)
         {
-            var shared = kind == SeccompThreadKind.Spawner ? SeccompThreadKind.Vmm : kind;
+            var shared = SharedKind(kind);
             if (Volatile.Read(ref programs[(int)shared]) is { } ready)
             {
                 return ready;
@@ -61,12 +61,12 @@ public static class SeccompFilters
         }
     }
 
-    /// <summary>The program of <paramref name="kind"/>: prebuilt and patched, or compiled now for a kind without one.</summary>
+    /// <summary>The program of <paramref name="kind"/>: the prebuilt one, with <paramref name="pid"/> and the mode's action patched in.</summary>
     internal static BpfInstruction[] Instructions(SeccompThreadKind kind, SeccompMode mode, int pid)
     {
-        if (!PrebuiltSeccompPrograms.TryGet(kind, out var packed, out var pidSlots, out var actionSlots))
+        if (!PrebuiltSeccompPrograms.TryGet(SharedKind(kind), out var packed, out var pidSlots, out var actionSlots))
         {
-            return Filter(kind, mode, pid).Compile();
+            throw new InvalidOperationException($"No prebuilt seccomp program for the {kind.Text()} thread");
         }
 
         var program = MemoryMarshal.Cast<ulong, BpfInstruction>(packed).ToArray();
@@ -83,4 +83,7 @@ public static class SeccompFilters
 
         return program;
     }
+
+    /// <summary>The spawner's rules are the VMM thread's (<see cref="SeccompCatalog.Rules"/>), so it uses that program.</summary>
+    private static SeccompThreadKind SharedKind(SeccompThreadKind kind) => kind == SeccompThreadKind.Spawner ? SeccompThreadKind.Vmm : kind;
 }
