@@ -6,7 +6,7 @@ using CloudHypervisor.Vmm.Seccomp;
 namespace CloudHypervisor.SeccompGen;
 
 /// <summary>
-/// Writes PrebuiltSeccompPrograms.g.cs: every thread kind's filter compiled from <see cref="SeccompCatalog"/>, with
+/// Writes PrebuiltSeccompPrograms.g.cs into the given directory: every thread kind's filter compiled from <see cref="SeccompCatalog"/>, with
 /// the instructions that hold the process id or the mismatch action listed, so the VMM patches those two in at run
 /// time. They are found by compiling each filter three times (two ids, two actions) and comparing: anything else
 /// that differs means a filter's shape depends on the id or the action, and the build fails.
@@ -21,15 +21,15 @@ internal static class Program
     {
         if (args.Length != 1)
         {
-            Console.Error.WriteLine("usage: CloudHypervisor.SeccompGen <output .cs file>");
+            Console.Error.WriteLine("usage: CloudHypervisor.SeccompGen <output-directory>");
             return 2;
         }
 
         try
         {
             var code = Generate();
-            var output = args[0];
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+            Directory.CreateDirectory(args[0]);
+            var output = Path.Combine(args[0], "PrebuiltSeccompPrograms.g.cs");
             if (!File.Exists(output) || File.ReadAllText(output) != code)
             {
                 File.WriteAllText(output, code);
