@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CloudHypervisor.Contracts;
 
 namespace CloudHypervisor.Vmm.Control;
@@ -6,19 +5,7 @@ namespace CloudHypervisor.Vmm.Control;
 /// <summary>Deep copies of a configuration, so a rejected change never touches the stored one.</summary>
 internal static class ConfigCopy
 {
-    public static VmConfig Of(VmConfig config)
-    {
-        var copy = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(config, ContractsJsonContext.Default.VmConfig), ContractsJsonContext.Default.VmConfig)!;
-
-        // The JSON form shows TAP descriptors as -1, as upstream's does; the copy keeps the real ones.
-        if (config.Net is { } nets && copy.Net is { } copies)
-        {
-            for (var i = 0; i < nets.Count && i < copies.Count; i++)
-            {
-                copies[i].Fds = nets[i].Fds is { } fds ? [.. fds] : null;
-            }
-        }
-
-        return copy;
-    }
+    // The generated copy, not a JSON round trip: that kept the TAP descriptors only by patching them back (JSON shows
+    // them as -1) and, as the first serialization of the process, built the whole VmConfig metadata on the boot path.
+    public static VmConfig Of(VmConfig config) => config.DeepCopy();
 }
