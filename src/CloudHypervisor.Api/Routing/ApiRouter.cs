@@ -21,6 +21,10 @@ public sealed class ApiRouter : IHttpRequestHandler
     private readonly Dictionary<string, ApiEndpoint> endpoints;
     private readonly VmmController vmm;
 
+    // Fetched per request, never at construction: building the context and type metadata takes milliseconds, which
+    // the command line's VM would otherwise wait for on its boot path.
+    private static ContractsJsonContext Types => ContractsJsonContext.Default;
+
     public ApiRouter(VmmController vmm)
     {
         this.vmm = vmm;
@@ -136,18 +140,18 @@ public sealed class ApiRouter : IHttpRequestHandler
             return HttpResponse.NoContent();
         });
 
-    private void Action<T>(string name, string apiError, JsonTypeInfo<T> type, Action<T> run) =>
+    private void Action<T>(string name, string apiError, Func<ContractsJsonContext, JsonTypeInfo<T>> type, Action<T> run) =>
         Add(name, EndpointKind.Action, BodyRule.Required, apiError, call =>
         {
-            run(call.Read(type));
+            run(call.Read(type(Types)));
             return HttpResponse.NoContent();
         });
 
-    private void AddDevice<T>(string name, string apiError, JsonTypeInfo<T> type, Func<T, ApiCall, DeviceAddition> addition, bool takesFds = false) =>
+    private void AddDevice<T>(string name, string apiError, Func<ContractsJsonContext, JsonTypeInfo<T>> type, Func<T, ApiCall, DeviceAddition> addition, bool takesFds = false) =>
         Add(name, EndpointKind.Action, BodyRule.Required, apiError, call =>
         {
-            var info = vmm.AddDevice(addition(call.Read(type), call));
-            return info is null ? HttpResponse.NoContent() : HttpResponse.Ok(SerdeJson.SerializeToUtf8Bytes(info, ContractsJsonContext.Default.PciDeviceInfo));
+            var info = vmm.AddDevice(addition(call.Read(type(Types)), call));
+            return info is null ? HttpResponse.NoContent() : HttpResponse.Ok(SerdeJson.SerializeToUtf8Bytes(info, Types.PciDeviceInfo));
         }, takesFds);
 
     private static int StatusOf(VmErrorKind kind) => kind switch
@@ -161,18 +165,17 @@ public sealed class ApiRouter : IHttpRequestHandler
 
     private void AddEndpoints()
     {
-        var types = ContractsJsonContext.Default;
         Add("vmm.ping", EndpointKind.Get, BodyRule.Ignored, "The VMM could not be pinged",
-            _ => HttpResponse.Ok(SerdeJson.SerializeToUtf8Bytes(vmm.Ping(), types.VmmPingResponse)));
+            _ => HttpResponse.Ok(SerdeJson.SerializeToUtf8Bytes(vmm.Ping(), Types.VmmPingResponse)));
         Add("vmm.shutdown", EndpointKind.Put, BodyRule.Ignored, "The VMM could not shutdown", _ =>
         {
             vmm.ShutdownVmm();
             return HttpResponse.Ok([]);
         });
         Add("vm.info", EndpointKind.Get, BodyRule.Ignored, "The VM info is not available",
-            _ => HttpResponse.Ok(SerdeJson.SerializeToUtf8Bytes(vmm.Info(), types.VmInfo)));
+            _ => HttpResponse.Ok(SerdeJson.SerializeToUtf8Bytes(vmm.Info(), Types.VmInfo)));
         Add("vm.counters", EndpointKind.Counters, BodyRule.Ignored, "The VM info is not available",
-            _ => HttpResponse.Ok(SerdeJson.SerializeToUtf8Bytes(vmm.Counters(), types.VmCounters)));
+            _ => HttpResponse.Ok(SerdeJson.SerializeToUtf8Bytes(vmm.Counters(), Types.VmCounters)));
         Add("vm.create", EndpointKind.Put, BodyRule.Required, "The VM could not be created", call =>
         {
             if (call.Fds.Count > 0)
@@ -180,7 +183,7 @@ public sealed class ApiRouter : IHttpRequestHandler
                 Log.Warn("Ignoring file descriptors sent with vm.create");
             }
 
-            vmm.CreateVm(call.Read(types.VmConfig));
+            vmm.CreateVm(call.Read(Types.VmConfig));
             return HttpResponse.NoContent();
         });
 
@@ -193,39 +196,39 @@ public sealed class ApiRouter : IHttpRequestHandler
         Action("vm.power-button", "Error triggering power button", vmm.PowerButton);
         Action("vm.nmi", "Error triggering NMI", vmm.InjectNmi);
 
-        Action("vm.resize", "The VM could not be resized", types.VmResize, vmm.Resize);
-        Action("vm.resize-zone", "The memory zone could not be resized", types.VmResizeZone, vmm.ResizeZone);
-        Action("vm.resize-disk", "The disk could not be resized", types.VmResizeDisk, vmm.ResizeDisk);
-        Action("vm.remove-device", "The device could not be removed from the VM", types.VmRemoveDevice, r => vmm.RemoveDevice(r.Id));
-        Action("vm.snapshot", "The VM could not be snapshotted", types.VmSnapshotConfig, vmm.Snapshot);
-        Action("vm.send-migration", "Error dispatching the migration worker", types.SendMigrationData, vmm.SendMigration);
+        Action("vm.resize", "The VM could not be resized", static t => t.VmResize, vmm.Resize);
+        Action("vm.resize-zone", "The memory zone could not be resized", static t => t.VmResizeZone, vmm.ResizeZone);
+        Action("vm.resize-disk", "The disk could not be resized", static t => t.VmResizeDisk, vmm.ResizeDisk);
+        Action("vm.remove-device", "The device could not be removed from the VM", static t => t.VmRemoveDevice, r => vmm.RemoveDevice(r.Id));
+        Action("vm.snapshot", "The VM could not be snapshotted", static t => t.VmSnapshotConfig, vmm.Snapshot);
+        Action("vm.send-migration", "Error dispatching the migration worker", static t => t.SendMigrationData, vmm.SendMigration);
 
         Add("vm.restore", EndpointKind.Action, BodyRule.Required, "The VM could not be restored", call =>
         {
-            var restore = call.Read(types.RestoreConfig);
+            var restore = call.Read(Types.RestoreConfig);
             call.RequireFdCount(RestoreFdCount(restore));
             vmm.Restore(restore);
             return HttpResponse.NoContent();
         });
         Add("vm.receive-migration", EndpointKind.Action, BodyRule.Required, "Error receiving migration", call =>
         {
-            var receive = call.Read(types.ReceiveMigrationData);
+            var receive = call.Read(Types.ReceiveMigrationData);
             call.RequireFdCount(receive.VfioFds is { } vfio ? vfio.Count + 1 : 0);
             vmm.ReceiveMigration(receive);
             return HttpResponse.NoContent();
         });
 
-        AddDevice("vm.add-disk", "The disk could not be added to the VM", types.DiskConfig, (d, _) => DeviceAddition.Disk(d));
-        AddDevice("vm.add-fs", "The fs could not be added to the VM", types.FsConfig, (d, _) => DeviceAddition.Fs(d));
-        AddDevice("vm.add-pmem", "The pmem device could not be added to the VM", types.PmemConfig, (d, _) => DeviceAddition.Pmem(d));
-        AddDevice("vm.add-user-device", "The user device could not be added to the VM", types.UserDeviceConfig, (d, _) => DeviceAddition.UserDevice(d));
-        AddDevice("vm.add-vdpa", "The vDPA device could not be added to the VM", types.VdpaConfig, (d, _) => DeviceAddition.Vdpa(d));
-        AddDevice("vm.add-vsock", "The vsock device could not be added to the VM", types.VsockConfig, (d, _) => DeviceAddition.Vsock(d));
-        AddDevice("vm.add-generic-vhost-user", "The generic vhost-user device could not be added to the VM", types.GenericVhostUserConfig,
+        AddDevice("vm.add-disk", "The disk could not be added to the VM", static t => t.DiskConfig, (d, _) => DeviceAddition.Disk(d));
+        AddDevice("vm.add-fs", "The fs could not be added to the VM", static t => t.FsConfig, (d, _) => DeviceAddition.Fs(d));
+        AddDevice("vm.add-pmem", "The pmem device could not be added to the VM", static t => t.PmemConfig, (d, _) => DeviceAddition.Pmem(d));
+        AddDevice("vm.add-user-device", "The user device could not be added to the VM", static t => t.UserDeviceConfig, (d, _) => DeviceAddition.UserDevice(d));
+        AddDevice("vm.add-vdpa", "The vDPA device could not be added to the VM", static t => t.VdpaConfig, (d, _) => DeviceAddition.Vdpa(d));
+        AddDevice("vm.add-vsock", "The vsock device could not be added to the VM", static t => t.VsockConfig, (d, _) => DeviceAddition.Vsock(d));
+        AddDevice("vm.add-generic-vhost-user", "The generic vhost-user device could not be added to the VM", static t => t.GenericVhostUserConfig,
             (d, _) => DeviceAddition.GenericVhostUser(d));
-        AddDevice("vm.add-net", "The network device could not be added to the VM", types.NetConfig,
+        AddDevice("vm.add-net", "The network device could not be added to the VM", static t => t.NetConfig,
             (d, call) => DeviceAddition.Net(d, call.Fds), takesFds: true);
-        AddDevice("vm.add-device", "The device could not be added to the VM", types.DeviceConfig, (d, call) =>
+        AddDevice("vm.add-device", "The device could not be added to the VM", static t => t.DeviceConfig, (d, call) =>
         {
             if (call.Fds.Count > 1)
             {
