@@ -15,15 +15,16 @@ namespace CloudHypervisor.Launcher;
 /// <list type="number">
 /// <item>what filtered threads could otherwise only do later (the vCPU kick signal's handler);</item>
 /// <item>the spawner, which creates threads for filtered threads that may not; its thread is started by main in the
-/// VMM filter while the command line's VM boots (<see cref="ThreadSpawner.StartThread"/>);</item>
-/// <item>the runtime's signal-handling thread, created by a short-lived thread already in the signal-handler filter,
-/// so it and the threads it starts for SIGTERM/SIGINT (and the pool threads for SIGWINCH) inherit that filter;
-/// main registers its own signal handlers only after <see cref="WaitForSignalThread"/>;</item>
+/// VMM filter once the command line's VM has booted (<see cref="ThreadSpawner.StartThread"/>);</item>
+/// <item>the runtime's signal-handling thread, created by a short-lived thread already in the signal-handler filter
+/// (<see cref="StartSignalThread"/>, once the command line's VM has booted), so it and the threads it starts for
+/// SIGTERM/SIGINT (and the pool threads for SIGWINCH) inherit that filter; main registers its own signal handlers
+/// only after <see cref="WaitForSignalThread"/>;</item>
 /// <item>every thread main or the VMM thread creates enters its own filter as it starts;</item>
-/// <item>main itself enters the VMM filter (<see cref="EnterMainFilter"/>) while the VMM thread boots the command
-/// line's VM (main only waits then), and the VMM thread once that VM is booted (<c>ControlThread</c>): until then
-/// it runs nothing a guest or an API client sent, and installing the largest filter then overlaps the guest's start
-/// instead of delaying it.</item>
+/// <item>main itself enters the VMM filter (<see cref="EnterMainFilter"/>) once the command line's VM has booted and
+/// the VMM's services are started, then has the VMM thread enter it (<c>VmmController.FilterVmmThread</c>): until
+/// then neither runs anything a guest or an API client sent, and installing the largest filter after the guest's
+/// start does not delay it.</item>
 /// </list>
 /// The runtime's finalizer thread predates Main and stays unfiltered; concurrent GC is off (cloud-hypervisor.csproj)
 /// so no background GC thread is created later under whichever thread's filter happened to trigger it.
@@ -39,8 +40,23 @@ internal static class SeccompStartup
         _ = ThreadKick.Signal;
         SeccompFilters.Enable(mode);
         ThreadSpawner.Create();
-        StartBackgroundSetUp();
-        Log.Debug($"seccomp: filters configured ({mode}) in {clock.Elapsed.TotalMilliseconds:F3} ms");
+        if (Log.IsEnabled(LogLevel.Debug))
+        {
+            Log.Debug($"seccomp: filters configured ({mode}) in {clock.Elapsed.TotalMilliseconds:F3} ms");
+        }
+    }
+
+    /// <summary>
+    /// Starts the thread that creates the runtime's signal thread under the signal-handler filter (see
+    /// <see cref="StartBackgroundSetUp"/>), if filters are on; main calls it, unfiltered, once the command line's VM
+    /// has booted, and registers its own signal handlers only after <see cref="WaitForSignalThread"/>.
+    /// </summary>
+    public static void StartSignalThread()
+    {
+        if (ThreadSandbox.Enabled)
+        {
+            StartBackgroundSetUp();
+        }
     }
 
     /// <summary>Main's own filter, the VMM thread's: after the command line's VM is booted, or at once without one.</summary>

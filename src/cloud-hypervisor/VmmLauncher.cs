@@ -44,7 +44,7 @@ internal static class VmmLauncher
             try
             {
                 EventLog.Emit("vmm", "starting");
-                return RunVmm(options, hypervisor);
+                return RunVmm(options, hypervisor, monitor);
             }
             finally
             {
@@ -53,53 +53,71 @@ internal static class VmmLauncher
         }
     }
 
-    private static int RunVmm(LaunchOptions options, IHypervisor hypervisor)
+    private static int RunVmm(LaunchOptions options, IHypervisor hypervisor, EventMonitor? monitor)
     {
         using var vmm = new VmmController(hypervisor, options.NoShutdown, commandLineVm: options.VmConfig is not null);
-        SeccompStartup.WaitForSignalThread();
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var api = StartApiServer(options, vmm);
 
-        var sandboxed = false;
+        // The VMM thread creates the command line's VM (its Landlock ruleset included) while main binds the API socket.
+        var creating = options is { VmConfigError: null, VmConfig: { } config } ? vmm.BeginCreateVm(config, commandLine: true) : null;
+        using var api = OpenApiServerAfter(creating, options, vmm);
+        PosixSignalRegistration? sigterm = null, sigint = null;
+        var started = false;
         var landlockFailed = false;
-        var error = StartCommandLineVm(options, vmm, SandboxMain);
-        SandboxMain();
-        if (error is not null)
+        try
         {
-            vmm.Fail(error);
+            var error = StartCommandLineVm(options, vmm, creating);
+            StartServices();
+            if (error is not null)
+            {
+                vmm.Fail(error);
+            }
+            else if (landlockFailed)
+            {
+                vmm.Fail(new VmmException("Failed to apply Landlock"));
+            }
+
+            var exit = vmm.WaitForExit();
+            api?.Stop(removeSocketFile: exit.Error is null);
+            if (exit.Error is { } failure)
+            {
+                throw failure;
+            }
+
+            return exit.ExitCode;
         }
-        else if (landlockFailed)
+        finally
         {
-            vmm.Fail(new VmmException("Failed to apply Landlock"));
+            sigint?.Dispose();
+            sigterm?.Dispose();
         }
 
-        var exit = vmm.WaitForExit();
-        api?.Stop(removeSocketFile: exit.Error is null);
-        if (exit.Error is { } failure)
+        // What the VMM needs running but the command line's VM does not need to boot, started once it has booted (or
+        // at once without one), so that none of it competes with the boot for the host's cores: the signal handlers,
+        // the event monitor's writer and the API server's thread (the socket already accepts connections, which queue
+        // until then), main's own sandbox, the spawner (until now it only queued filtered threads' thread requests,
+        // a vCPU activating a device) and the VMM thread's filter. Threads start before main's filter and Landlock
+        // domain, which they would otherwise inherit.
+        void StartServices()
         {
-            throw failure;
-        }
-
-        return exit.ExitCode;
-
-        // Main's own sandbox, entered while the VMM thread boots the command line's VM (main only waits then, so this
-        // runs on the core the boot leaves idle), or at once without one; then the spawner, which until now only
-        // queued filtered threads' thread requests (a vCPU activating a device).
-        void SandboxMain()
-        {
-            if (sandboxed)
+            if (started)
             {
                 return;
             }
 
-            sandboxed = true;
+            started = true;
+            SeccompStartup.StartSignalThread();
+            monitor?.StartWriter();
+            api?.Start();
+            SeccompStartup.WaitForSignalThread();
+            sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
             // Before main's filter: confining the finalizer thread maps its handler's pages and installs it.
             var finalizerConfinement = options.LandlockEnable ? FinalizerThreadConfinement.Begin() : null;
             SeccompStartup.EnterMainFilter();
             landlockFailed = finalizerConfinement is not null && !(finalizerConfinement.Wait() && ServiceThreadSandbox.TryConfineCurrent("main"));
             ThreadSpawner.StartThread();
+            vmm.FilterVmmThread();
         }
 
         void OnSignal(PosixSignalContext context)
@@ -110,19 +128,19 @@ internal static class VmmLauncher
     }
 
     /// <returns>The error that ends the VMM, or null when the VM booted or there was none to boot.</returns>
-    /// <param name="whileBooting">Runs on this thread while the VMM thread boots the VM.</param>
-    private static ChainedException? StartCommandLineVm(LaunchOptions options, VmmController vmm, Action whileBooting)
+    /// <param name="creating">The command line's VM creation, already queued.</param>
+    private static ChainedException? StartCommandLineVm(LaunchOptions options, VmmController vmm, PendingCall? creating)
     {
         if (options.VmConfigError is ChainedException invalid)
         {
             return invalid;
         }
 
-        if (options.VmConfig is { } config)
+        if (creating is not null)
         {
             try
             {
-                vmm.CreateVm(config, commandLine: true);
+                creating.Wait();
             }
             catch (ChainedException e)
             {
@@ -131,7 +149,7 @@ internal static class VmmLauncher
 
             try
             {
-                vmm.BootVm(commandLine: true, whileBooting);
+                vmm.BootVm(commandLine: true);
             }
             catch (ChainedException e)
             {
@@ -153,7 +171,30 @@ internal static class VmmLauncher
         return null;
     }
 
-    private static ApiServer? StartApiServer(LaunchOptions options, VmmController vmm)
+    /// <summary>Binds the API socket; if that fails, the VM creation under way is let finish before the error leaves.</summary>
+    private static ApiServer? OpenApiServerAfter(PendingCall? creating, LaunchOptions options, VmmController vmm)
+    {
+        try
+        {
+            return OpenApiServer(options, vmm);
+        }
+        catch (VmmException) when (creating is not null)
+        {
+            try
+            {
+                creating.Wait();
+            }
+            catch (ChainedException)
+            {
+                // The API socket's error is the one reported, as when the VM creation had not started.
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Binds the API socket; its thread starts later (<see cref="ApiServer.Start"/>).</summary>
+    private static ApiServer? OpenApiServer(LaunchOptions options, VmmController vmm)
     {
         if (options.ApiSocketPath is null && options.ApiSocketFd is null)
         {
@@ -163,7 +204,7 @@ internal static class VmmLauncher
         try
         {
             Action? confine = options.LandlockEnable ? ConfineApiThread : null;
-            return ApiServer.Start(options.ApiSocketPath, options.ApiSocketFd, new ApiRouter(vmm), confine);
+            return ApiServer.Open(options.ApiSocketPath, options.ApiSocketFd, new ApiRouter(vmm), confine);
         }
         catch (Exception e) when (e is ChainedException or IOException)
         {

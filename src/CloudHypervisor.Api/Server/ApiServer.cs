@@ -15,15 +15,14 @@ public sealed class ApiServer : IDisposable
         server = new HttpServer(listener, handler, new HttpServerOptions { ThreadStarted = threadStarted }, ownsListener: false);
     }
 
+    /// <summary>Binds (or adopts) the socket, which accepts connections from now on; requests are served once <see cref="Start"/> ran.</summary>
     /// <param name="threadStarted">Runs first on the server thread (the Landlock confinement of <c>--landlock</c>).</param>
-    public static ApiServer Start(string? path, int? fd, IHttpRequestHandler handler, Action? threadStarted = null)
+    public static ApiServer Open(string? path, int? fd, IHttpRequestHandler handler, Action? threadStarted = null)
     {
         var listener = fd is { } descriptor ? ApiSocket.Adopt(descriptor) : ApiSocket.Listen(path!);
         try
         {
-            var api = new ApiServer(listener, handler, threadStarted);
-            api.server.Start();
-            return api;
+            return new ApiServer(listener, handler, threadStarted);
         }
         catch
         {
@@ -31,6 +30,9 @@ public sealed class ApiServer : IDisposable
             throw;
         }
     }
+
+    /// <summary>Starts the thread that serves the socket.</summary>
+    public void Start() => server.Start();
 
     /// <summary>Lets queued responses go out, closes every connection and, on a clean exit, removes the socket file.</summary>
     public void Stop(bool removeSocketFile)

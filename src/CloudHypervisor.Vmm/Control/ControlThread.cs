@@ -13,7 +13,8 @@ namespace CloudHypervisor.Vmm.Control;
 /// <remarks>
 /// The thread enters its seccomp filter before the first action that is not the command line's own VM start
 /// (<see cref="FilterTiming"/>): creating and booting that VM involves no input from a guest or an API client, so
-/// it runs before the filter and the filter's installation overlaps the guest's start instead of delaying it.
+/// it runs before the filter; main posts the action that installs it once the guest runs and the VMM's services
+/// are started (<c>VmmController.FilterVmmThread</c>), so the installation does not delay the guest's start.
 /// </remarks>
 internal sealed class ControlThread : IDisposable
 {
@@ -32,50 +33,43 @@ internal sealed class ControlThread : IDisposable
     public bool IsCurrent => Thread.CurrentThread == thread;
 
     /// <summary>Runs <paramref name="action"/> on the VMM thread and returns its result or rethrows its error.</summary>
-    /// <param name="whileWaiting">Runs on the calling thread once the action is queued, before waiting for it.</param>
-    public T Invoke<T>(Func<T> action, FilterTiming filter = FilterTiming.Before, Action? whileWaiting = null)
+    public T Invoke<T>(Func<T> action, FilterTiming filter = FilterTiming.Before)
     {
         if (IsCurrent)
         {
-            var direct = action();
-            whileWaiting?.Invoke();
-            return direct;
+            return action();
         }
 
         T result = default!;
-        ExceptionDispatchInfo? error = null;
-        using var done = new ManualResetEventSlim(false, spinCount: 0);
-        var queued = Post(filter, () =>
-        {
-            try
-            {
-                result = action();
-            }
-            catch (Exception e)
-            {
-                error = ExceptionDispatchInfo.Capture(e);
-            }
-            finally
-            {
-                done.Set();
-            }
-        });
-        if (!queued)
-        {
-            throw new VmError(VmErrorKind.Failed, "The VMM is shutting down");
-        }
-
-        whileWaiting?.Invoke();
-        done.Wait();
-        error?.Throw();
+        Begin(() => result = action(), filter).Wait();
         return result;
     }
 
-    public void Invoke(Action action, FilterTiming filter = FilterTiming.Before, Action? whileWaiting = null) => Invoke(() =>
+    /// <summary>
+    /// Queues <paramref name="action"/> (or, on the VMM thread itself, runs it) and returns at once; the call's
+    /// <see cref="PendingCall.Wait"/> returns once it ran and rethrows its error.
+    /// </summary>
+    internal PendingCall Begin(Action action, FilterTiming filter = FilterTiming.Before)
+    {
+        var call = new PendingCall(action);
+        if (IsCurrent)
+        {
+            call.Run();
+        }
+        else if (!Post(filter, call.Run))
+        {
+            call.Dispose();
+            throw new VmError(VmErrorKind.Failed, "The VMM is shutting down");
+        }
+
+        return call;
+    }
+
+    public void Invoke(Action action, FilterTiming filter = FilterTiming.Before) => Invoke(() =>
     {
         action();
         return true;
-    }, filter, whileWaiting);
+    }, filter);
 
     /// <summary>Queues <paramref name="action"/> without waiting; safe from vCPU and signal threads.</summary>
     /// <returns>false once the VMM thread has stopped taking work (late events are dropped).</returns>
@@ -115,17 +109,7 @@ internal sealed class ControlThread : IDisposable
                 EnterFilter();
             }
 
-            try
-            {
-                action();
-            }
-            finally
-            {
-                if (filter == FilterTiming.After)
-                {
-                    EnterFilter();
-                }
-            }
+            action();
         }
     }
 
@@ -145,9 +129,39 @@ public enum FilterTiming
     /// <summary>Before the action (every action but the command line's VM start).</summary>
     Before,
 
-    /// <summary>Not for this action: the command line's VM creation, which the boot follows.</summary>
+    /// <summary>Not for this action: the command line's VM creation and boot (the next action enters it).</summary>
     NotYet,
+}
 
-    /// <summary>Once the action is done: the command line's VM boot.</summary>
-    After,
+/// <summary>An action queued to the VMM thread (<see cref="ControlThread.Begin"/>).</summary>
+public sealed class PendingCall(Action action) : IDisposable
+{
+    private readonly ManualResetEventSlim done = new(false, spinCount: 0);
+    private ExceptionDispatchInfo? error;
+
+    /// <summary>Returns once the action ran; rethrows its error.</summary>
+    public void Wait()
+    {
+        done.Wait();
+        Dispose();
+        error?.Throw();
+    }
+
+    public void Dispose() => done.Dispose();
+
+    internal void Run()
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            error = ExceptionDispatchInfo.Capture(e);
+        }
+        finally
+        {
+            done.Set();
+        }
+    }
 }

@@ -63,8 +63,11 @@ public sealed partial class VmmController : IDisposable
         Features = [.. VmmVersion.Features],
     };
 
+    public void CreateVm(VmConfig newConfig) => BeginCreateVm(newConfig, commandLine: false).Wait();
+
+    /// <summary>Queues the VM's creation and returns at once (main opens the API socket meanwhile).</summary>
     /// <param name="commandLine">The command line's VM: created before the VMM thread's seccomp filter is on.</param>
-    public void CreateVm(VmConfig newConfig, bool commandLine = false) => thread.Invoke(() =>
+    public PendingCall BeginCreateVm(VmConfig newConfig, bool commandLine) => thread.Begin(() =>
     {
         if (config is not null)
         {
@@ -81,9 +84,8 @@ public sealed partial class VmmController : IDisposable
 
     public void BootVm() => BootVm(commandLine: false);
 
-    /// <param name="commandLine">The command line's VM: the VMM thread enters its seccomp filter once it booted.</param>
-    /// <param name="whileBooting">Runs on the calling thread while the VMM thread boots.</param>
-    public void BootVm(bool commandLine, Action? whileBooting = null) => thread.Invoke(() =>
+    /// <param name="commandLine">The command line's VM: the VMM thread enters its seccomp filter later (<see cref="FilterVmmThread"/>).</param>
+    public void BootVm(bool commandLine) => thread.Invoke(() =>
     {
         if (vm is not null)
         {
@@ -93,7 +95,14 @@ public sealed partial class VmmController : IDisposable
         EventLog.Emit("vm", "booting");
         StartVm(config ?? throw VmError.ConfigMissing());
         EventLog.Emit("vm", "booted");
-    }, commandLine ? FilterTiming.After : FilterTiming.Before, whileBooting);
+    }, commandLine ? FilterTiming.NotYet : FilterTiming.Before);
+
+    /// <summary>
+    /// Has the VMM thread enter its seccomp filter, after the command line's VM booted unfiltered; any other action
+    /// would first do the same. Main calls it once it has started the VMM's services, so that the install does not
+    /// compete with the guest's first vCPU and main's work for the two cores the guest starts on.
+    /// </summary>
+    public void FilterVmmThread() => thread.Post(static () => { });
 
     public void ShutdownVm() => thread.Invoke(() =>
     {

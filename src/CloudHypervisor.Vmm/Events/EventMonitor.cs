@@ -10,7 +10,7 @@ namespace CloudHypervisor.Vmm.Events;
 /// <summary>
 /// The <c>--event-monitor</c> stream: each lifecycle event as pretty-printed JSON
 /// (<c>timestamp</c> since VMM start as <c>{"secs","nanos"}</c>, <c>source</c>, <c>event</c>,
-/// <c>properties</c>), written by its own thread so no caller ever blocks on the file.
+/// <c>properties</c>), written by its own thread (<see cref="StartWriter"/>) so no caller ever blocks on the file.
 /// </summary>
 public sealed class EventMonitor : IDisposable
 {
@@ -20,13 +20,25 @@ public sealed class EventMonitor : IDisposable
     private readonly long start = Stopwatch.GetTimestamp();
     private readonly Thread writer;
     private readonly Action? writerStarted;
+    private int writerStarting;
 
     private EventMonitor(FileStream output, Action? writerStarted)
     {
         this.output = output;
         this.writerStarted = writerStarted;
         writer = new Thread(WriteLoop) { Name = "event-monitor", IsBackground = true };
-        ThreadSandbox.Start(writer);
+    }
+
+    /// <summary>
+    /// Starts the writer thread (once); events emitted before wait in the queue. The VMM starts it once the command
+    /// line's VM has booted, so the thread's creation and sandboxing stay off the boot path.
+    /// </summary>
+    public void StartWriter()
+    {
+        if (Interlocked.Exchange(ref writerStarting, 1) == 0)
+        {
+            ThreadSandbox.Start(writer);
+        }
     }
 
     /// <summary>Creates (truncating) the file at <paramref name="path"/>.</summary>
@@ -77,7 +89,15 @@ public sealed class EventMonitor : IDisposable
     public void Dispose()
     {
         pending.CompleteAdding();
-        writer.Join();
+        if (Interlocked.Exchange(ref writerStarting, 1) == 0)
+        {
+            WriteQueued();
+        }
+        else
+        {
+            writer.Join();
+        }
+
         output.Dispose();
     }
 
@@ -85,6 +105,12 @@ public sealed class EventMonitor : IDisposable
     {
         writerStarted?.Invoke();
         ThreadSandbox.Enter(SeccompThreadKind.EventMonitor);
+        WriteQueued();
+    }
+
+    /// <summary>Writes events until the queue is completed and empty.</summary>
+    private void WriteQueued()
+    {
         while (pending.TryTake(out var item))
         {
             try
