@@ -61,7 +61,6 @@ internal static class VmmLauncher
         var creating = options is { VmConfigError: null, VmConfig: { } config } ? vmm.BeginCreateVm(config, commandLine: true) : null;
         using var api = OpenApiServerAfter(creating, options, vmm);
         PosixSignalRegistration? sigterm = null, sigint = null;
-        var started = false;
         var landlockFailed = false;
         try
         {
@@ -99,12 +98,6 @@ internal static class VmmLauncher
         // domain, which they would otherwise inherit.
         void StartServices()
         {
-            if (started)
-            {
-                return;
-            }
-
-            started = true;
             SeccompStartup.StartSignalThread();
             monitor?.StartWriter();
             api?.Start();

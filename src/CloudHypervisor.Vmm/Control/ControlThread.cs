@@ -35,11 +35,6 @@ internal sealed class ControlThread : IDisposable
     /// <summary>Runs <paramref name="action"/> on the VMM thread and returns its result or rethrows its error.</summary>
     public T Invoke<T>(Func<T> action, FilterTiming filter = FilterTiming.Before)
     {
-        if (IsCurrent)
-        {
-            return action();
-        }
-
         T result = default!;
         Begin(() => result = action(), filter).Wait();
         return result;

@@ -35,8 +35,9 @@ public sealed partial class VmmController : IDisposable
     private bool sandboxed;
 
     /// <param name="commandLineVm">
-    /// A VM comes from the command line: the VMM thread defers its seccomp filter until that VM has booted
-    /// (<see cref="CreateVm"/> and <see cref="BootVm"/> with <c>commandLine</c>); otherwise it filters itself at once.
+    /// A VM comes from the command line: the VMM thread creates and boots it unfiltered (<see cref="BeginCreateVm"/>
+    /// and <see cref="BootVm(bool)"/> with <c>commandLine</c>) and enters its seccomp filter at the next action
+    /// (<see cref="FilterVmmThread"/>); otherwise it filters itself at once.
     /// </param>
     public VmmController(IHypervisor hypervisor, bool noShutdown, bool commandLineVm = false)
     {

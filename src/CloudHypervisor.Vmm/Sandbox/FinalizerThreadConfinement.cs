@@ -11,8 +11,8 @@ namespace CloudHypervisor.Vmm.Sandbox;
 /// The Landlock confinement of the runtime's finalizer thread, which exists before Main. Landlock confines only the
 /// calling thread, so the finalizer thread has to confine itself. It is made to as libpsx runs a syscall on another
 /// thread: a real-time signal sent to it with tgkill(2), whose handler (<see cref="LandlockSignalStub"/>, native
-/// code) creates an empty ruleset, sets no_new_privs and restricts the thread. Main does this while the VMM thread
-/// boots the command line's VM, when it only waits. Waiting for a finalizer instead would need a garbage collection,
+/// code) creates an empty ruleset, sets no_new_privs and restricts the thread. Main does this once the command line's
+/// VM has booted, off the boot path. Waiting for a finalizer instead would need a garbage collection,
 /// and the process's first one costs a quarter of a millisecond and stops every managed thread.
 /// </summary>
 /// <remarks>
